@@ -1,0 +1,250 @@
+import { ExtremaWindow } from './extrema-window.js';
+import { roundTenth } from './round.js';
+
+export interface MeterOptions {
+  /**
+   * Monotonic clock in seconds. Staleness, the window and the ticker
+   * interval are judged on it.
+   * @default () => performance.now() / 1000
+   */
+  now?: () => number;
+  /**
+   * Seconds without a token after which a stream is dropped; a stream that
+   * never received a token is dropped this long after it began.
+   * @default 60
+   */
+  staleSeconds?: number;
+  /** Seconds a reading counts toward HIGH and LOW. @default 3600 */
+  windowSeconds?: number;
+  /** Lowest reading, in tokens per second, that HIGH and LOW consider. @default 1 */
+  extremaFloor?: number;
+  /** Ticker interval in seconds while a stream is active. @default 1 */
+  activeIntervalSeconds?: number;
+  /** Ticker interval in seconds while no stream is active. @default 10 */
+  idleIntervalSeconds?: number;
+}
+
+export const meterDefaults: Required<Omit<MeterOptions, 'now'>> = {
+  staleSeconds: 60,
+  windowSeconds: 3600,
+  extremaFloor: 1,
+  activeIntervalSeconds: 1,
+  idleIntervalSeconds: 10,
+};
+
+/** A meter reading: figures in tokens per second, rounded to one decimal. */
+export interface Snapshot {
+  /** Mean of the per-stream rates of the streams whose rate is defined. */
+  tps: number;
+  /** Highest reading of the window at or above the floor, 0 without one. */
+  high: number;
+  /** Lowest reading of the window at or above the floor, 0 without one. */
+  low: number;
+  /** Streams not ended and not stale, including those with no rate yet. */
+  active: number;
+}
+
+/** Token progress of one stream as its node reports it. */
+export interface StreamProgress {
+  output: number;
+  reasoning: number;
+  /** First token, on the rate clock (seconds), or undefined before it. */
+  firstTokenAt: number | undefined;
+  /** Latest token, on the rate clock (seconds). */
+  lastTokenAt: number | undefined;
+}
+
+interface StreamState {
+  output: number;
+  reasoning: number;
+  // Rate clock: the clock of whoever timed the tokens. Only the difference
+  // of these two is used, so that clock may be another machine's.
+  firstTokenAt: number | undefined;
+  lastTokenAt: number;
+  // Meter clock: when the stream began and when its latest token arrived.
+  begunAt: number;
+  lastHeardAt: number;
+}
+
+/**
+ * Throughput meter of concurrent token streams.
+ *
+ * A stream's rate is its output plus reasoning tokens divided by the time
+ * from its first to its latest token. The reading is the mean of the rates
+ * that are defined (a stream with one token, or with every token at one
+ * instant, has none yet but still counts as active). Readings above 0 are
+ * kept for the window, and HIGH and LOW are the extremes of those at or
+ * above the floor. Floats are added in the order the streams began, the
+ * order in which the reference meter sums them, so results match it to the
+ * last bit before rounding.
+ */
+export class Meter {
+  private readonly options: Required<Omit<MeterOptions, 'now'>>;
+  private readonly now: () => number;
+  private readonly streams = new Map<string, StreamState>();
+  private readonly extrema = new ExtremaWindow();
+
+  constructor(options: MeterOptions = {}) {
+    this.options = { ...meterDefaults, ...stripUndefined(options) };
+    this.now = options.now ?? (() => performance.now() / 1000);
+  }
+
+  /** Starts (or restarts) a stream with no tokens. */
+  begin(id: string): void {
+    const now = this.now();
+    this.streams.set(id, {
+      output: 0,
+      reasoning: 0,
+      firstTokenAt: undefined,
+      lastTokenAt: 0,
+      begunAt: now,
+      lastHeardAt: now,
+    });
+  }
+
+  /**
+   * Records the running output-token count of a stream, timed `tokenAt` on
+   * the rate clock. Returns false, changing nothing, for an unknown stream.
+   */
+  recordOutput(id: string, running: number, tokenAt = this.now()): boolean {
+    const stream = this.markToken(id, tokenAt);
+    if (stream) stream.output = running;
+    return stream !== undefined;
+  }
+
+  /** Records the running reasoning-token count, as `recordOutput` does. */
+  recordReasoning(id: string, running: number, tokenAt = this.now()): boolean {
+    const stream = this.markToken(id, tokenAt);
+    if (stream) stream.reasoning = running;
+    return stream !== undefined;
+  }
+
+  /**
+   * Replaces the progress of a known stream with what its node reports,
+   * timed on the node's clock. New tokens count as heard now. Returns false
+   * for an unknown stream.
+   */
+  recordProgress(id: string, progress: StreamProgress): boolean {
+    const stream = this.streams.get(id);
+    if (!stream) return false;
+
+    const hasNewTokens =
+      progress.output + progress.reasoning > stream.output + stream.reasoning ||
+      progress.lastTokenAt !== undefined && progress.lastTokenAt !== stream.lastTokenAt;
+    stream.output = progress.output;
+    stream.reasoning = progress.reasoning;
+    stream.firstTokenAt = progress.firstTokenAt;
+    stream.lastTokenAt = progress.lastTokenAt ?? 0;
+    if (hasNewTokens) stream.lastHeardAt = this.now();
+    return true;
+  }
+
+  /** Ends a stream. Returns false if it was not known. */
+  end(id: string): boolean {
+    return this.streams.delete(id);
+  }
+
+  has(id: string): boolean {
+    return this.streams.has(id);
+  }
+
+  /** Running totals of a stream, or undefined for an unknown stream. */
+  progress(id: string): StreamProgress | undefined {
+    const stream = this.streams.get(id);
+    if (!stream) return undefined;
+    return {
+      output: stream.output,
+      reasoning: stream.reasoning,
+      firstTokenAt: stream.firstTokenAt,
+      lastTokenAt: stream.firstTokenAt === undefined ? undefined : stream.lastTokenAt,
+    };
+  }
+
+  /** Number of streams held, stale ones included until the next snapshot. */
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** Ids of the streams held, in the order they began. */
+  ids(): IterableIterator<string> {
+    return this.streams.keys();
+  }
+
+  /**
+   * Returns the ticker interval in seconds: the active interval while a
+   * stream received a token within the stale window, the idle one otherwise.
+   */
+  interval(): number {
+    const now = this.now();
+    for (const stream of this.streams.values()) {
+      if (stream.firstTokenAt !== undefined &&
+          now - stream.lastHeardAt <= this.options.staleSeconds) {
+        return this.options.activeIntervalSeconds;
+      }
+    }
+    return this.options.idleIntervalSeconds;
+  }
+
+  /**
+   * Takes a reading: drops stale streams, computes the mean rate, keeps the
+   * reading in the window when it is above 0, and returns the figures.
+   * Call it once per tick, because every call adds a reading.
+   */
+  snapshot(): Snapshot {
+    const now = this.now();
+    const tps = this.meanRate(now);
+
+    this.extrema.evictUpTo(now - this.options.windowSeconds);
+    if (tps >= this.options.extremaFloor) {
+      // Readings under the floor never become HIGH or LOW, so keeping them
+      // would only cost memory.
+      this.extrema.push(now, tps);
+    }
+
+    return {
+      tps: roundTenth(tps),
+      high: roundTenth(this.extrema.max() ?? 0),
+      low: roundTenth(this.extrema.min() ?? 0),
+      active: this.streams.size,
+    };
+  }
+
+  private markToken(id: string, tokenAt: number): StreamState | undefined {
+    const stream = this.streams.get(id);
+    if (!stream) return undefined;
+
+    if (stream.firstTokenAt === undefined) stream.firstTokenAt = tokenAt;
+    stream.lastTokenAt = tokenAt;
+    stream.lastHeardAt = this.now();
+    return stream;
+  }
+
+  // Drops stale streams and returns the mean of the defined rates.
+  private meanRate(now: number): number {
+    const { staleSeconds } = this.options;
+    let sum = 0;
+    let rated = 0;
+
+    for (const [id, stream] of this.streams) {
+      const quietSince = stream.firstTokenAt === undefined ? stream.begunAt : stream.lastHeardAt;
+      if (now - quietSince > staleSeconds) {
+        this.streams.delete(id);
+        continue;
+      }
+
+      const first = stream.firstTokenAt;
+      if (first !== undefined && stream.lastTokenAt > first) {
+        sum += (stream.output + stream.reasoning) / (stream.lastTokenAt - first);
+        rated += 1;
+      }
+    }
+
+    return rated === 0 ? 0 : sum / rated;
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, entry]) => entry !== undefined),
+  ) as Partial<T>;
+}

@@ -1,0 +1,105 @@
+import { Meter, type Snapshot } from '../meter/meter.js';
+
+/**
+ * One event of a timed trace: `[t, op, ...args]`, `t` in seconds from the
+ * start. This is the trace format of the reference meter's replay script:
+ *
+ *     [t, "begin", id]              a stream starts
+ *     [t, "token", id, running]     running output-token count of stream id
+ *     [t, "reasoning", id, running] running reasoning-token count
+ *     [t, "end", id]                the stream ends
+ *     [t, "stats"]                  take a snapshot
+ *     [t, "interval"]               ask for the ticker interval in seconds
+ */
+export type TraceEvent =
+  | [t: number, op: 'begin' | 'end', id: string]
+  | [t: number, op: 'token' | 'reasoning', id: string, running: number]
+  | [t: number, op: 'stats' | 'interval'];
+
+/** One `[t, result]` pair per "stats" or "interval" event, in trace order. */
+export type TraceResult = [t: number, result: Snapshot | number];
+
+export class TraceError extends Error {
+  override readonly name = 'TraceError';
+  readonly code = 'INVALID_TRACE';
+}
+
+// The reference replay starts its monotonic clock at 1000 s. Rates are
+// differences of clock readings, so the same origin gives the same floats.
+const CLOCK_ORIGIN = 1000;
+
+/** Runs a trace through a fresh meter on the trace's own clock. */
+export function replayTrace(events: unknown): TraceResult[] {
+  if (!Array.isArray(events)) {
+    throw new TraceError('Invalid trace: expected a JSON array of [t, op, ...args] events.');
+  }
+
+  let clock = CLOCK_ORIGIN;
+  const meter = new Meter({ now: () => clock });
+  const results: TraceResult[] = [];
+
+  events.forEach((event: unknown, index) => {
+    const [t, op, id, running] = checkEvent(event, index);
+    clock = CLOCK_ORIGIN + t;
+
+    switch (op) {
+      case 'begin':
+        meter.begin(id);
+        break;
+      case 'token':
+        meter.recordOutput(id, running);
+        break;
+      case 'reasoning':
+        meter.recordReasoning(id, running);
+        break;
+      case 'end':
+        meter.end(id);
+        break;
+      case 'stats':
+        results.push([t, meter.snapshot()]);
+        break;
+      case 'interval':
+        results.push([t, meter.interval()]);
+        break;
+    }
+  });
+
+  return results;
+}
+
+const OPS_WITH_ID = new Set(['begin', 'end', 'token', 'reasoning']);
+const OPS_WITHOUT_ID = new Set(['stats', 'interval']);
+
+function checkEvent(event: unknown, index: number): [number, string, string, number] {
+  const at = `event ${index}`;
+  if (!Array.isArray(event) || event.length < 2) {
+    throw new TraceError(`Invalid trace ${at}: expected [t, op, ...args], got ${preview(event)}.`);
+  }
+
+  const [t, op, id, running] = event as unknown[];
+  if (typeof t !== 'number' || !Number.isFinite(t)) {
+    throw new TraceError(`Invalid trace ${at}: t must be a finite number of seconds, got ${preview(t)}.`);
+  }
+  if (typeof op !== 'string' || !(OPS_WITH_ID.has(op) || OPS_WITHOUT_ID.has(op))) {
+    throw new TraceError(`Unknown op ${preview(op)} at t=${t}: expected begin, token, reasoning, end, stats or interval.`);
+  }
+  if (OPS_WITHOUT_ID.has(op)) {
+    return [t, op, '', 0];
+  }
+  if (typeof id !== 'string') {
+    throw new TraceError(`Invalid trace ${at}: "${op}" needs a string stream id, got ${preview(id)}.`);
+  }
+  if (op !== 'token' && op !== 'reasoning') {
+    return [t, op, id, 0];
+  }
+  if (typeof running !== 'number' || !Number.isFinite(running)) {
+    throw new TraceError(`Invalid trace ${at}: "${op}" needs a running token count, got ${preview(running)}.`);
+  }
+  // The reference converts counts with int(), which truncates toward zero.
+  return [t, op, id, Math.trunc(running)];
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
