@@ -1,0 +1,194 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+
+import { LogThrottle } from '../logging.js';
+import { type Bus, BusError, type MessageListener } from './bus.js';
+
+export interface RedisBusOptions {
+  /**
+   * Redis URL (`redis://`, `rediss://` for TLS, with `user:password@` for
+   * ACL users). Ignored when `client` is given.
+   * @default 'redis://127.0.0.1:6379'
+   */
+  url?: string;
+  /**
+   * An ioredis client to publish on. The bus never closes a client it was
+   * given; it opens its own subscriber connection from the client's options.
+   */
+  client?: Redis;
+  /** Extra ioredis options for the connections the bus opens. */
+  redisOptions?: RedisOptions;
+  /** Logger for connection faults. */
+  logger: Logger;
+}
+
+/**
+ * Redis pub/sub. Publishing and subscribing use separate connections
+ * because a connection in subscriber mode can run nothing else. Each is
+ * opened on first use.
+ */
+export class RedisBus implements Bus {
+  private readonly options: RedisBusOptions;
+  private readonly log: Logger;
+  private readonly throttle = new LogThrottle();
+  private readonly readyListeners = new Set<(ready: boolean) => void>();
+  private readonly channels = new Map<string, Set<MessageListener>>();
+  private publisher: Redis | undefined;
+  private subscriber: Redis | undefined;
+  private subscribed = false;
+  private closed = false;
+
+  constructor(options: RedisBusOptions) {
+    this.options = options;
+    this.log = options.logger;
+    this.publisher = options.client;
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    const client = this.publisherClient();
+    // Checked here so that no message waits in ioredis's offline queue,
+    // which would grow for as long as Redis stays down.
+    if (client.status !== 'ready') {
+      throw new BusError('BUS_NOT_READY', `Redis is not connected (status ${client.status}).`);
+    }
+    try {
+      await client.publish(channel, message);
+    } catch (error) {
+      if ((error as Error).name === 'ReplyError') {
+        // Redis answered with an error, such as NOPERM for an ACL user
+        // that may not publish on the channel: retrying will not help.
+        throw new BusError('BUS_PUBLISH_REJECTED', `Redis rejected PUBLISH on ${channel}: ${(error as Error).message}`);
+      }
+      // Otherwise the connection dropped between the check above and the
+      // write, before ioredis changed its status.
+      throw new BusError('BUS_NOT_READY', `Redis connection lost while publishing: ${(error as Error).message}`);
+    }
+  }
+
+  async subscribe(channel: string, listener: MessageListener): Promise<void> {
+    this.assertOpen('subscribe');
+    const listeners = this.channels.get(channel) ?? new Set();
+    listeners.add(listener);
+    this.channels.set(channel, listeners);
+
+    const subscriber = this.subscriberClient();
+    if (subscriber.status === 'ready') {
+      await subscriber.subscribe(channel);
+      this.setSubscribed(true);
+    } else {
+      await waitForSubscribed(this);
+    }
+  }
+
+  isReady(): boolean {
+    if (this.closed) return false;
+    if (this.subscriber) return this.subscribed;
+    return this.publisher?.status === 'ready';
+  }
+
+  onReadyChange(listener: (ready: boolean) => void): () => void {
+    this.readyListeners.add(listener);
+    return () => this.readyListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.setSubscribed(false);
+    this.readyListeners.clear();
+
+    const own = [this.subscriber];
+    if (!this.options.client) own.push(this.publisher);
+    await Promise.all(own.map((client) => client && quitOrDisconnect(client)));
+  }
+
+  private publisherClient(): Redis {
+    this.assertOpen('publish');
+    if (!this.publisher) {
+      this.publisher = this.connect('publisher', { enableOfflineQueue: false });
+    }
+    return this.publisher;
+  }
+
+  private subscriberClient(): Redis {
+    if (this.subscriber) return this.subscriber;
+
+    // Resubscribing is done here on every `ready`, not by ioredis, so that
+    // readiness means "subscribed" and not merely "connected".
+    const subscriber = this.connect('subscriber', { autoResubscribe: false });
+    subscriber.on('message', (channel: string, message: string) => {
+      for (const listener of this.channels.get(channel) ?? []) listener(message);
+    });
+    subscriber.on('ready', () => this.resubscribe(subscriber));
+    subscriber.on('close', () => this.setSubscribed(false));
+    this.subscriber = subscriber;
+    return subscriber;
+  }
+
+  private resubscribe(subscriber: Redis): void {
+    const channels = [...this.channels.keys()];
+    if (channels.length === 0) return;
+
+    subscriber.subscribe(...channels).then(
+      () => this.setSubscribed(true),
+      (error: unknown) => this.log.warn({ err: error, channels }, 'Redis subscribe failed; retrying on the next reconnect'),
+    );
+  }
+
+  private connect(role: string, extra: RedisOptions): Redis {
+    const base = this.options.client?.options ?? {};
+    const options: RedisOptions = { ...base, ...this.options.redisOptions, ...extra, lazyConnect: false };
+    const client = this.options.client || !this.options.url
+      ? new Redis(options)
+      : new Redis(this.options.url, options);
+    const log = this.log.child({ connection: role });
+
+    client.on('error', (error: Error) => {
+      const heldBack = this.throttle.admit(`${role}:${error.message}`);
+      if (heldBack !== undefined) log.warn({ err: error, heldBack }, 'Redis connection error');
+    });
+    client.on('reconnecting', (delayMs: number) => {
+      log.info({ delayMs }, 'Redis reconnecting');
+    });
+    client.on('ready', () => log.info('Redis connection ready'));
+    return client;
+  }
+
+  private setSubscribed(subscribed: boolean): void {
+    if (this.subscribed === subscribed) return;
+    this.subscribed = subscribed;
+    for (const listener of this.readyListeners) listener(subscribed);
+  }
+
+  private assertOpen(action: string): void {
+    if (this.closed) {
+      throw new BusError('BUS_CLOSED', `Cannot ${action}: the Redis bus is closed.`);
+    }
+  }
+}
+
+// Resolves on the first subscription; while Redis is down this waits, and
+// the caller decides whether to wait for it.
+function waitForSubscribed(bus: RedisBus): Promise<void> {
+  return new Promise((resolve) => {
+    const remove = bus.onReadyChange((ready) => {
+      if (ready) {
+        remove();
+        resolve();
+      }
+    });
+  });
+}
+
+async function quitOrDisconnect(client: Redis): Promise<void> {
+  if (client.status === 'ready') {
+    try {
+      await client.quit();
+      return;
+    } catch {
+      // QUIT can fail on a connection that dropped meanwhile; disconnect
+      // below releases it all the same.
+    }
+  }
+  client.disconnect();
+}

@@ -1,0 +1,305 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+import type { Bus } from '../bus/bus.js';
+import { RedisBus } from '../bus/redis-bus.js';
+import { createRootLogger, LogThrottle } from '../logging.js';
+import {
+  DEFAULT_CHANNEL,
+  type StreamUpdate,
+  UPDATE_MESSAGE_VERSION,
+  type UpdateMessage,
+} from '../contract/update-message.js';
+
+export interface PublisherOptions {
+  /** Node id, 1-128 characters, unique in the fleet. */
+  nodeId: string;
+  /** Redis to publish on: an ioredis client (left open on close) or a URL. */
+  redis?: Redis | string;
+  /** A bus to publish on instead of Redis, such as the in-process bus. */
+  bus?: Bus;
+  /** Channel to publish on. @default 'metering:updates' */
+  channel?: string;
+  /** Milliseconds between flushes; each flush sends at most one message. @default 100 */
+  flushIntervalMs?: number;
+  /**
+   * Most streams in one message. A flush with more changed streams sends
+   * several messages, so none grows past what a hub accepts. @default 1_000
+   */
+  maxStreamsPerMessage?: number;
+  /**
+   * Most streams held, live or ended but not yet sent. `begin` past it is
+   * dropped and logged, so memory stays bounded. @default 100_000
+   */
+  maxStreams?: number;
+  /** Node clock in ms since the epoch. @default performance.timeOrigin + performance.now() */
+  now?: () => number;
+  /** Logger; the publisher logs through a child of it. @default a pino logger at LOG_LEVEL */
+  logger?: Logger;
+}
+
+const defaults = {
+  channel: DEFAULT_CHANNEL,
+  flushIntervalMs: 100,
+  maxStreamsPerMessage: 1_000,
+  maxStreams: 100_000,
+};
+
+/** Counters a node can export or log. */
+export interface PublisherStats {
+  messagesSent: number;
+  publishFailures: number;
+  /** Calls ignored because their arguments were invalid or over a limit. */
+  callsIgnored: number;
+  /** Streams whose latest state waits to be sent. */
+  pending: number;
+}
+
+/** What a chat node calls while it streams model output. None of it throws. */
+export interface Publisher {
+  /** Starts a stream. The model label is optional. */
+  begin(id: string, info?: { model?: string }): void;
+  /** Records the running count of output tokens, timed now. */
+  token(id: string, runningOutput: number): void;
+  /** Records the running count of reasoning tokens, timed now. */
+  reasoning(id: string, runningReasoning: number): void;
+  /** Ends a stream. */
+  end(id: string): void;
+  /** Sends what changed since the last flush now. Never rejects. */
+  flush(): Promise<void>;
+  /** Sends the last state with `bye`, stops the timer, releases connections. */
+  close(): Promise<void>;
+  readonly stats: Readonly<PublisherStats>;
+}
+
+interface StreamState extends StreamUpdate {}
+
+/** Creates the publisher a chat node uses to report its streams to the hubs. */
+export function createPublisher(options: PublisherOptions): Publisher {
+  return new BatchingPublisher(options);
+}
+
+export class PublisherConfigError extends Error {
+  override readonly name = 'PublisherConfigError';
+  readonly code = 'INVALID_PUBLISHER_OPTIONS';
+}
+
+class BatchingPublisher implements Publisher {
+  private readonly nodeId: string;
+  private readonly bus: Bus;
+  private readonly ownsBus: boolean;
+  private readonly channel: string;
+  private readonly maxStreamsPerMessage: number;
+  private readonly maxStreams: number;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly throttle = new LogThrottle();
+  private readonly streams = new Map<string, StreamState>();
+  private readonly dirty = new Set<string>();
+  private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  private readonly counters = { messagesSent: 0, publishFailures: 0, callsIgnored: 0 };
+
+  constructor(options: PublisherOptions) {
+    checkOptions(options);
+    this.nodeId = options.nodeId;
+    this.channel = options.channel ?? defaults.channel;
+    this.maxStreamsPerMessage = options.maxStreamsPerMessage ?? defaults.maxStreamsPerMessage;
+    this.maxStreams = options.maxStreams ?? defaults.maxStreams;
+    this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+    this.log = (options.logger ?? createRootLogger()).child({ module: 'publisher', node: this.nodeId });
+
+    this.ownsBus = !options.bus;
+    this.bus = options.bus ?? new RedisBus({
+      ...(typeof options.redis === 'string' ? { url: options.redis } : { client: options.redis }),
+      logger: this.log,
+    });
+
+    const interval = options.flushIntervalMs ?? defaults.flushIntervalMs;
+    this.timer = setInterval(() => void this.flush(), interval);
+    // A publisher alone must not keep a chat server's process alive.
+    this.timer.unref();
+  }
+
+  get stats(): PublisherStats {
+    return { ...this.counters, pending: this.dirty.size };
+  }
+
+  begin(id: string, info: { model?: string } = {}): void {
+    if (!this.acceptId('begin', id)) return;
+    if (!this.streams.has(id) && this.streams.size >= this.maxStreams) {
+      this.ignore('begin', 'too many streams held', { id, maxStreams: this.maxStreams });
+      return;
+    }
+
+    const model = typeof info.model === 'string' && info.model.length >= 1 && info.model.length <= 128
+      ? info.model
+      : undefined;
+    this.streams.set(id, {
+      id,
+      ...(model ? { model } : {}),
+      beganAt: this.now(),
+      firstAt: null,
+      lastAt: null,
+      out: 0,
+      reasoning: 0,
+      ended: false,
+    });
+    this.dirty.add(id);
+  }
+
+  token(id: string, runningOutput: number): void {
+    this.record('token', id, 'out', runningOutput);
+  }
+
+  reasoning(id: string, runningReasoning: number): void {
+    this.record('reasoning', id, 'reasoning', runningReasoning);
+  }
+
+  end(id: string): void {
+    const stream = this.streams.get(id);
+    if (!stream || stream.ended) {
+      this.ignore('end', 'unknown or ended stream', { id });
+      return;
+    }
+    stream.ended = true;
+    this.dirty.add(id);
+  }
+
+  flush(): Promise<void> {
+    // One flush at a time keeps messages in order on the wire.
+    this.flushing ??= this.sendDirty().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+
+    await this.flushing;
+    await this.sendDirty(true);
+    if (this.ownsBus) await this.bus.close();
+  }
+
+  private record(call: string, id: string, field: 'out' | 'reasoning', running: number): void {
+    if (!this.acceptId(call, id)) return;
+    if (!Number.isSafeInteger(running) || running < 0) {
+      this.ignore(call, 'count is not a non-negative integer', { id, running });
+      return;
+    }
+
+    let stream = this.streams.get(id);
+    if (!stream) {
+      // A token for a stream that was never begun starts it, so a missed
+      // begin() costs nothing but the time before the first token.
+      this.begin(id);
+      stream = this.streams.get(id);
+      if (!stream) return;
+    }
+    if (stream.ended) {
+      this.ignore(call, 'stream already ended', { id });
+      return;
+    }
+    if (running < stream[field]) {
+      this.ignore(call, 'running count went down', { id, running, held: stream[field] });
+      return;
+    }
+
+    const now = this.now();
+    stream[field] = running;
+    stream.firstAt ??= now;
+    stream.lastAt = now;
+    this.dirty.add(id);
+  }
+
+  private async sendDirty(bye = false): Promise<void> {
+    if (this.dirty.size === 0 && !bye) return;
+    if (!this.bus.isReady() && !bye) return;
+
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    const chunks = chunk(ids, this.maxStreamsPerMessage);
+    if (chunks.length === 0) chunks.push([]);
+
+    for (const [index, chunkIds] of chunks.entries()) {
+      const isLast = index === chunks.length - 1;
+      const message: UpdateMessage = {
+        v: UPDATE_MESSAGE_VERSION,
+        node: this.nodeId,
+        streams: chunkIds.flatMap((id) => this.streams.get(id) ?? []),
+        ...(bye && isLast ? { bye: true } : {}),
+      };
+
+      try {
+        await this.bus.publish(this.channel, JSON.stringify(message));
+        this.counters.messagesSent += 1;
+        this.forgetEnded(chunkIds);
+      } catch (error) {
+        // The streams keep their latest state, so the next flush after Redis
+        // is back sends it once; nothing accumulates meanwhile.
+        for (const id of chunks.slice(index).flat()) this.dirty.add(id);
+        this.counters.publishFailures += 1;
+        const heldBack = this.throttle.admit('publish');
+        if (heldBack !== undefined) {
+          this.log.warn({ err: error, heldBack, pending: this.dirty.size }, 'Publish failed; the latest state is kept for the next flush');
+        }
+        break;
+      }
+    }
+  }
+
+  private forgetEnded(ids: string[]): void {
+    for (const id of ids) {
+      if (this.streams.get(id)?.ended && !this.dirty.has(id)) this.streams.delete(id);
+    }
+  }
+
+  private acceptId(call: string, id: unknown): id is string {
+    if (this.closed) {
+      this.ignore(call, 'publisher is closed', {});
+      return false;
+    }
+    if (typeof id !== 'string' || id.length < 1 || id.length > 256) {
+      this.ignore(call, 'stream id must be a string of 1-256 characters', { id: String(id).slice(0, 300) });
+      return false;
+    }
+    return true;
+  }
+
+  private ignore(call: string, reason: string, fields: object): void {
+    this.counters.callsIgnored += 1;
+    const heldBack = this.throttle.admit(`${call}:${reason}`);
+    if (heldBack !== undefined) {
+      this.log.warn({ ...fields, call, reason, heldBack }, 'Publisher call ignored');
+    }
+  }
+}
+
+function checkOptions(options: PublisherOptions): void {
+  const { nodeId, redis, bus, flushIntervalMs, maxStreamsPerMessage, maxStreams } = options;
+  if (typeof nodeId !== 'string' || nodeId.length < 1 || nodeId.length > 128) {
+    throw new PublisherConfigError(`Invalid nodeId ${JSON.stringify(nodeId)}: expected a string of 1-128 characters.`);
+  }
+  if ((redis === undefined) === (bus === undefined)) {
+    throw new PublisherConfigError('Invalid publisher options: pass exactly one of redis (client or URL) and bus.');
+  }
+  for (const [name, value, min] of [
+    ['flushIntervalMs', flushIntervalMs, 1],
+    ['maxStreamsPerMessage', maxStreamsPerMessage, 1],
+    ['maxStreams', maxStreams, 1],
+  ] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < min)) {
+      throw new PublisherConfigError(`Invalid ${name} ${JSON.stringify(value)}: expected an integer of at least ${min}.`);
+    }
+  }
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
