@@ -1,0 +1,12 @@
+/**
+ * Key of a stream in the hub: node id and stream id together. The length
+ * prefix keeps keys unique whatever characters the ids contain.
+ */
+export function streamKey(node: string, id: string): string {
+  return `${nodePrefix(node)}${id}`;
+}
+
+/** Start shared by the keys of every stream of a node. */
+export function nodePrefix(node: string): string {
+  return `${node.length}:${node}`;
+}

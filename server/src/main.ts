@@ -1,0 +1,33 @@
+// Runs the hub alone: subscribes to REDIS_URL and serves dashboards on
+// PORT. Every setting comes from the environment (see config.ts).
+import { createRootLogger } from '@metering-hub/shared';
+
+import { ConfigError, readConfig } from './config.js';
+import { Hub } from './hub/hub.js';
+import { onShutdownSignal } from './shutdown.js';
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createRootLogger(config.logLevel);
+  const hub = new Hub({
+    redisUrl: config.redisUrl,
+    port: config.port,
+    host: config.host,
+    channel: config.channel,
+    maxMessageBytes: config.maxMessageBytes,
+    logger,
+  });
+
+  onShutdownSignal(logger, () => hub.close());
+  await hub.listen();
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`hub: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  process.stderr.write(`hub: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,29 @@
+import type { Scheduler } from '@metering-hub/server';
+
+/** A scheduler whose timers fire only when the test says so. */
+export class ManualScheduler implements Scheduler {
+  private pending: { callback: () => void; delayMs: number } | undefined;
+  readonly delays: number[] = [];
+
+  setTimeout(callback: () => void, delayMs: number): unknown {
+    this.pending = { callback, delayMs };
+    this.delays.push(delayMs);
+    return this.pending;
+  }
+
+  clearTimeout(handle: unknown): void {
+    if (handle === this.pending) this.pending = undefined;
+  }
+
+  /** Runs the pending timer, as if its delay had passed. */
+  fire(): void {
+    const pending = this.pending;
+    if (!pending) throw new Error('No timer is pending.');
+    this.pending = undefined;
+    pending.callback();
+  }
+
+  get hasPending(): boolean {
+    return this.pending !== undefined;
+  }
+}
