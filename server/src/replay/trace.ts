@@ -77,8 +77,10 @@ function checkEvent(event: unknown, index: number): [number, string, string, num
   }
 
   const [t, op, id, running] = event as unknown[];
-  if (typeof t !== 'number' || !Number.isFinite(t)) {
-    throw new TraceError(`Invalid trace ${at}: t must be a finite number of seconds, got ${preview(t)}.`);
+  // The reference clock reads 0 at t = -1000, the value it uses for "no
+  // token yet", so negative times would not replay as the reference does.
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) {
+    throw new TraceError(`Invalid trace ${at}: t must be a number of seconds from 0 up, got ${preview(t)}.`);
   }
   if (typeof op !== 'string' || !(OPS_WITH_ID.has(op) || OPS_WITHOUT_ID.has(op))) {
     throw new TraceError(`Unknown op ${preview(op)} at t=${t}: expected begin, token, reasoning, end, stats or interval.`);
@@ -92,6 +94,10 @@ function checkEvent(event: unknown, index: number): [number, string, string, num
   if (op !== 'token' && op !== 'reasoning') {
     return [t, op, id, 0];
   }
+  // NOTE: JSON.parse rounds an integer that a double cannot hold (an odd
+  // one above 2^53), which Python's int() keeps exact, so such a count
+  // replays differently from the reference. Token counts of real streams
+  // are far below; parsing counts as BigInt would remove the gap.
   if (typeof running !== 'number' || !Number.isFinite(running)) {
     throw new TraceError(`Invalid trace ${at}: "${op}" needs a running token count, got ${preview(running)}.`);
   }
