@@ -80,10 +80,16 @@ export class RedisBus implements Bus {
     }
   }
 
+  /**
+   * Whether the subscription is in place or, on a bus that has not
+   * subscribed, whether publishing can go through. On such a bus the first
+   * call opens the publishing connection, so a publisher that asks before
+   * its first message is not left waiting for a connection nobody opened.
+   */
   isReady(): boolean {
     if (this.closed) return false;
     if (this.subscriber) return this.subscribed;
-    return this.publisher?.status === 'ready';
+    return this.publisherClient().status === 'ready';
   }
 
   onReadyChange(listener: (ready: boolean) => void): () => void {

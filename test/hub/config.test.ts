@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { readConfig } from '@metering-hub/server';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('readConfig', () => {
+  it('has documented defaults', () => {
+    expect(readConfig({})).toEqual({
+      redisUrl: 'redis://127.0.0.1:6379',
+      port: 3000,
+      host: '127.0.0.1',
+      channel: 'metering:updates',
+      logLevel: 'info',
+      maxMessageBytes: 1_048_576,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = readConfig({
+      REDIS_URL: 'rediss://hub:secret@cache:6380/2',
+      PORT: '0',
+      HOST: '0.0.0.0',
+      HUB_CHANNEL: 'tenant-a:updates',
+      LOG_LEVEL: 'warn',
+      MAX_MESSAGE_BYTES: '65536',
+    });
+    expect(config).toEqual({
+      redisUrl: 'rediss://hub:secret@cache:6380/2',
+      port: 0,
+      host: '0.0.0.0',
+      channel: 'tenant-a:updates',
+      logLevel: 'warn',
+      maxMessageBytes: 65_536,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'Invalid PORT "abc": expected an integer from 0 to 65535.'],
+    [{ PORT: '70000' }, 'Invalid PORT "70000": expected an integer from 0 to 65535.'],
+    [{ PORT: '-1' }, 'Invalid PORT "-1": expected an integer from 0 to 65535.'],
+    [{ PORT: '3000.5' }, 'Invalid PORT "3000.5": expected an integer from 0 to 65535.'],
+    [{ REDIS_URL: 'localhost:6379' }, 'Invalid REDIS_URL "localhost:6379": expected a URL such as redis://host:6379'],
+    [{ REDIS_URL: 'http://cache:6379' }, 'Invalid REDIS_URL "http://cache:6379"'],
+    [{ HUB_CHANNEL: 'has space' }, 'Invalid HUB_CHANNEL "has space": expected 1-256 characters without white space.'],
+    [{ LOG_LEVEL: 'loud' }, 'Invalid LOG_LEVEL "loud": expected one of fatal, error, warn, info, debug, trace, silent.'],
+    [{ MAX_MESSAGE_BYTES: '10' }, 'Invalid MAX_MESSAGE_BYTES "10": expected an integer from 1024 to 67108864.'],
+  ])('rejects %o', (env, message) => {
+    expect(() => readConfig(env)).toThrow(message);
+  });
+
+  it('never shows a Redis password in its error', () => {
+    expect(() => readConfig({ REDIS_URL: 'ftp://user:hunter2@cache' })).toThrow('ftp://***@cache');
+    expect(() => readConfig({ REDIS_URL: 'ftp://user:hunter2@cache' })).not.toThrow('hunter2');
+  });
+});
+
+describe('pnpm start with a bad setting', () => {
+  it('stops at once and names the variable', () => {
+    const result = spawnSync('pnpm', ['-s', 'start'], {
+      cwd: root,
+      env: { ...process.env, PORT: 'eighty' },
+      encoding: 'utf8',
+    });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('Invalid PORT "eighty": expected an integer from 0 to 65535.');
+  });
+});
