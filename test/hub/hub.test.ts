@@ -84,11 +84,25 @@ describe('hub over Socket.IO', () => {
     const { bus, scheduler } = await startHub();
     expect(scheduler.delays).toEqual([10_000]);
 
+    // The first token after an idle spell brings the idle tick forward.
+    await bus.publish('metering:updates', update('n1', [stream('s', 1, 1_000, 1_000)]));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(scheduler.delays).toEqual([10_000, 1_000]);
+
+    scheduler.fire();
+    expect(scheduler.delays).toEqual([10_000, 1_000, 1_000]);
+  });
+
+  it('ticks at the idle interval once streams go quiet', async () => {
+    const { bus, scheduler, clock } = await startHub();
     await bus.publish('metering:updates', update('n1', [stream('s', 1, 1_000, 1_000)]));
     await new Promise((resolve) => setImmediate(resolve));
     scheduler.fire();
 
-    expect(scheduler.delays).toEqual([10_000, 1_000]);
+    clock.now += 60_001;
+    scheduler.fire();
+
+    expect(scheduler.delays.at(-1)).toBe(10_000);
   });
 
   it('encodes each frame once per tick for any number of clients', async () => {

@@ -12,7 +12,7 @@ import {
 } from '@metering-hub/shared';
 
 import { Ingest, type IngestStats } from '../ingest/ingest.js';
-import { Meter } from '../meter/meter.js';
+import { Meter, meterDefaults } from '../meter/meter.js';
 import { createHttpHandler } from './http-routes.js';
 import { SocketTransport } from './socket-transport.js';
 import { type Scheduler, Ticker } from './ticker.js';
@@ -65,11 +65,13 @@ export class Hub {
   private readonly meter: Meter;
   private readonly ingest: Ingest;
   private readonly ticker: Ticker;
+  private readonly activeIntervalMs: number;
   private readonly httpServer: HttpServer;
   private readonly sockets: SocketTransport;
   private frame: MeteringFrame;
   // Encoded on first use after each tick, then shared by every reader.
   private frameJson: string | undefined;
+  private readonly frameListeners = new Set<(frame: MeteringFrame) => void>();
   private stopReadyWatch: (() => void) | undefined;
   private state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   private closing: Promise<void> | undefined;
@@ -112,7 +114,9 @@ export class Hub {
       onTick: () => this.tick(),
       nextDelayMs: () => this.meter.interval() * 1000,
       scheduler: options.scheduler,
+      now,
     });
+    this.activeIntervalMs = meterDefaults.activeIntervalSeconds * 1000;
   }
 
   /**
@@ -135,7 +139,7 @@ export class Hub {
     this.stopReadyWatch = this.bus.onReadyChange((ready) => {
       this.log.info({ ready, channel: this.channel }, ready ? 'Subscribed to node updates' : 'Lost the subscription to node updates');
     });
-    this.bus.subscribe(this.channel, (message) => this.ingest.handle(message)).catch((error: unknown) => {
+    this.bus.subscribe(this.channel, (message) => this.onMessage(message)).catch((error: unknown) => {
       this.log.error({ err: error, channel: this.channel }, 'Subscribing to node updates failed');
     });
 
@@ -163,6 +167,15 @@ export class Hub {
     return this.frameJson;
   }
 
+  /**
+   * Calls the listener with every frame, after the dashboards got it.
+   * Returns a function that removes the listener.
+   */
+  onFrame(listener: (frame: MeteringFrame) => void): () => void {
+    this.frameListeners.add(listener);
+    return () => this.frameListeners.delete(listener);
+  }
+
   isReady(): boolean {
     return this.bus.isReady();
   }
@@ -184,6 +197,7 @@ export class Hub {
   private async shutdown(): Promise<void> {
     this.state = 'closing';
     this.ticker.stop();
+    this.frameListeners.clear();
     this.stopReadyWatch?.();
 
     const listening = this.httpServer.listening;
@@ -197,6 +211,13 @@ export class Hub {
     this.log.info({ ticks: this.stats.ticks }, 'Hub closed');
   }
 
+  private onMessage(message: string): void {
+    this.ingest.handle(message);
+    // While idle the next tick may be up to the idle interval away; a
+    // message that made a stream active brings it forward.
+    if (this.ticker.pendingDelayMs > this.activeIntervalMs) this.ticker.reschedule();
+  }
+
   private tick(): void {
     try {
       const snapshot = this.meter.snapshot();
@@ -204,6 +225,7 @@ export class Hub {
       this.frameJson = undefined;
       this.stats.ticks += 1;
       this.sockets.broadcast(this.frame);
+      for (const listener of this.frameListeners) listener(this.frame);
       this.log.debug(this.frame, 'Tick');
     } catch (error) {
       this.log.error({ err: error }, 'Tick failed; the next tick is scheduled all the same');

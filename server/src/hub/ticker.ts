@@ -16,6 +16,8 @@ export interface TickerOptions {
   nextDelayMs: () => number;
   /** Timer functions. @default realScheduler */
   scheduler?: Scheduler;
+  /** Monotonic clock in ms. @default performance.now */
+  now?: () => number;
 }
 
 /**
@@ -26,12 +28,16 @@ export interface TickerOptions {
 export class Ticker {
   private readonly options: TickerOptions;
   private readonly scheduler: Scheduler;
+  private readonly now: () => number;
   private handle: unknown;
   private running = false;
+  private lastTickAt = 0;
+  private scheduledDelayMs = 0;
 
   constructor(options: TickerOptions) {
     this.options = options;
     this.scheduler = options.scheduler ?? realScheduler;
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** Ticks now, then keeps ticking until `stop()`. */
@@ -39,6 +45,27 @@ export class Ticker {
     if (this.running) return;
     this.running = true;
     this.tick();
+  }
+
+  /** Delay in ms the pending tick was scheduled with. */
+  get pendingDelayMs(): number {
+    return this.scheduledDelayMs;
+  }
+
+  /**
+   * Asks for the delay again and brings the pending tick forward if the new
+   * delay ends sooner, counted from the last tick. Without it, the first
+   * stream after an idle spell would wait up to the whole idle interval.
+   */
+  reschedule(): void {
+    if (!this.running || this.handle === undefined) return;
+
+    const delayMs = this.options.nextDelayMs();
+    if (delayMs >= this.scheduledDelayMs) return;
+
+    this.scheduler.clearTimeout(this.handle);
+    const remainingMs = Math.max(0, this.lastTickAt + delayMs - this.now());
+    this.schedule(delayMs, remainingMs);
   }
 
   stop(): void {
@@ -49,14 +76,21 @@ export class Ticker {
 
   private tick(): void {
     this.handle = undefined;
+    this.lastTickAt = this.now();
     try {
       this.options.onTick();
     } finally {
       // Rescheduled even when onTick throws, so one bad tick cannot stop
       // the frames for good.
       if (this.running) {
-        this.handle = this.scheduler.setTimeout(() => this.tick(), this.options.nextDelayMs());
+        const delayMs = this.options.nextDelayMs();
+        this.schedule(delayMs, delayMs);
       }
     }
+  }
+
+  private schedule(delayMs: number, remainingMs: number): void {
+    this.scheduledDelayMs = delayMs;
+    this.handle = this.scheduler.setTimeout(() => this.tick(), remainingMs);
   }
 }
