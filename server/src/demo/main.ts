@@ -1,0 +1,33 @@
+// `pnpm demo`: the hub with a simulated fleet of chat nodes replaying an
+// hour of real LLM chat traffic, on Redis when REDIS_URL is set and on an
+// in-process bus otherwise. Prints one line per frame.
+import { pino } from 'pino';
+
+import { ConfigError, readConfig, readOptionalRedisUrl } from '../config.js';
+import { DEMO_USAGE, DemoOptionsError, parseDemoOptions } from './demo-options.js';
+import { runDemo } from './run-demo.js';
+
+async function main(): Promise<void> {
+  const redisUrl = readOptionalRedisUrl();
+  const config = readConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const options = parseDemoOptions(process.argv.slice(2), config.port);
+  if (options.help) {
+    process.stdout.write(DEMO_USAGE);
+    return;
+  }
+
+  // Logs go to standard error, so the frame lines on standard output stay
+  // readable and can be piped on their own.
+  const logger = pino({ level: config.logLevel }, pino.destination(2));
+  await runDemo({ options, config, redisUrl, logger, print: (line) => process.stdout.write(`${line}\n`) });
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DemoOptionsError) {
+    process.stderr.write(`demo: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  process.stderr.write(`demo: failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

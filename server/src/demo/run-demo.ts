@@ -1,0 +1,92 @@
+import { type Bus, createPublisher, type Logger, MemoryBus, type Publisher } from '@metering-hub/shared';
+
+import type { HubConfig } from '../config.js';
+import { Hub } from '../hub/hub.js';
+import { onShutdownSignal } from '../shutdown.js';
+import { FleetReplay, loadWorkload, runFleetRealtime } from '../workload/index.js';
+import type { DemoOptions } from './demo-options.js';
+import { formatFrameLine } from './frame-line.js';
+
+export interface RunDemoOptions {
+  options: DemoOptions;
+  config: HubConfig;
+  /** Redis to run on; undefined runs everything on an in-process bus. */
+  redisUrl: string | undefined;
+  logger: Logger;
+  /** Writes one line of terminal output. */
+  print: (line: string) => void;
+}
+
+/**
+ * Runs hub and fleet until the replay ends, its duration is up, or SIGINT
+ * or SIGTERM arrives; then closes everything it opened.
+ */
+export async function runDemo({ options, config, redisUrl, logger, print }: RunDemoOptions): Promise<void> {
+  const workload = await loadWorkload({ dataPath: options.dataPath, seed: options.seed });
+  const bus: Bus | undefined = redisUrl ? undefined : new MemoryBus();
+  const hub = new Hub({
+    ...(bus ? { bus } : { redisUrl }),
+    port: options.port,
+    host: config.host,
+    channel: config.channel,
+    logger,
+  });
+  const address = await hub.listen();
+
+  const publishers: Publisher[] = Array.from({ length: options.nodes }, (_, index) => createPublisher({
+    nodeId: `node-${index + 1}`,
+    ...(bus ? { bus } : { redis: redisUrl }),
+    channel: config.channel,
+    logger,
+  }));
+  const fleet = new FleetReplay({
+    requests: workload.requests,
+    publishers,
+    speed: options.speed,
+    seed: options.seed,
+    timing: { ttftMs: options.ttftMs, tokensPerSecond: options.tokensPerSecond, rateSpread: options.rateSpread },
+  });
+
+  const base = `http://${address.address}:${address.port}`;
+  print(`Workload: ${workload.requests.length} requests from ${workload.source === 'conv.csv' ? workload.path : 'a synthetic trace with the conv statistics (conv.csv not found)'}`);
+  print(`Fleet: ${options.nodes} nodes, speed ${options.speed}x, TTFT ${options.ttftMs} ms, ${options.tokensPerSecond} tok/s +-${options.rateSpread * 100}% per stream`);
+  print(`Bus: ${redisUrl ? `Redis ${redactPassword(redisUrl)}` : 'in-process (set REDIS_URL to use Redis)'}`);
+  print(`Socket.IO endpoint: ${base} (emit "subscribe" with "metering")`);
+  print(`Latest frame: ${base}/stats`);
+
+  let replayMs = 0;
+  print(formatFrameLine(hub.latestFrame(), replayMs));
+  hub.onFrame((frame) => print(formatFrameLine(frame, replayMs)));
+  const run = runFleetRealtime({
+    advanceTo: (simMs) => {
+      replayMs = simMs * options.speed;
+      fleet.advanceTo(simMs);
+    },
+    get done() {
+      return fleet.done;
+    },
+  });
+
+  const stopped = new Promise<string>((resolve) => {
+    onShutdownSignal(logger, async () => resolve('signal'));
+    if (options.durationSeconds > 0) {
+      setTimeout(() => resolve('duration'), options.durationSeconds * 1000).unref();
+    }
+    run.finished.then((outcome) => resolve(outcome), (error: unknown) => {
+      logger.error({ err: error }, 'Fleet replay failed');
+      resolve('error');
+    });
+  });
+
+  const reason = await stopped;
+  run.stop();
+  print(`Stopping (${reason}): ${fleet.started} streams started, ${fleet.ended} ended.`);
+  await Promise.all(publishers.map((publisher) => publisher.close()));
+  await hub.close();
+  await bus?.close();
+  if (reason === 'error') process.exitCode = 1;
+}
+
+function redactPassword(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
