@@ -2,11 +2,14 @@ import type { Scheduler } from '@metering-hub/server';
 
 /** A scheduler whose timers fire only when the test says so. */
 export class ManualScheduler implements Scheduler {
-  private pending: { callback: () => void; delayMs: number } | undefined;
+  private pending: { callback: () => void; delayMs: number; dueAt: number } | undefined;
   readonly delays: number[] = [];
 
+  /** @param now clock in ms that `dueAt` is counted on */
+  constructor(private readonly now: () => number = () => 0) {}
+
   setTimeout(callback: () => void, delayMs: number): unknown {
-    this.pending = { callback, delayMs };
+    this.pending = { callback, delayMs, dueAt: this.now() + delayMs };
     this.delays.push(delayMs);
     return this.pending;
   }
@@ -21,6 +24,11 @@ export class ManualScheduler implements Scheduler {
     if (!pending) throw new Error('No timer is pending.');
     this.pending = undefined;
     pending.callback();
+  }
+
+  /** When the pending timer is due on the clock, or Infinity without one. */
+  get dueAt(): number {
+    return this.pending?.dueAt ?? Number.POSITIVE_INFINITY;
   }
 
   get hasPending(): boolean {

@@ -8,6 +8,7 @@ export type PublisherCall =
 /** A publisher that stores its calls in order and sends nothing. */
 export class RecordingPublisher implements Publisher {
   readonly calls: PublisherCall[] = [];
+  readonly ready = true;
   readonly stats: PublisherStats = {
     messagesSent: 0,
     publishFailures: 0,

@@ -69,6 +69,8 @@ export interface Publisher {
   flush(): Promise<void>;
   /** Sends the last state with `bye`, stops the timer, releases connections. */
   close(): Promise<void>;
+  /** Whether the bus accepts messages now; while false, flushes keep the state. */
+  readonly ready: boolean;
   readonly stats: Readonly<PublisherStats>;
 }
 
@@ -120,6 +122,10 @@ class BatchingPublisher implements Publisher {
     this.timer = setInterval(() => void this.flush(), interval);
     // A publisher alone must not keep a chat server's process alive.
     this.timer.unref();
+  }
+
+  get ready(): boolean {
+    return !this.closed && this.bus.isReady();
   }
 
   get stats(): PublisherStats {

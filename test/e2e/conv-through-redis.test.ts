@@ -1,0 +1,120 @@
+// Ten minutes of the conv trace through the whole product: simulated chat
+// nodes publish through a real Redis server, the hub meters and
+// broadcasts, and a socket.io-client in the metering room receives the
+// frames. Time is virtual, so the ten minutes run as fast as the pipeline
+// allows, and the same token timeline is fed to an offline meter to give
+// the frames the hub should have sent.
+import { Hub, Meter, streamKey } from '@metering-hub/server';
+import { createPublisher, type MeteringFrame, type Publisher } from '@metering-hub/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { FleetReplay, loadWorkload } from '../../server/src/workload/index.js';
+import { silentLogger } from '../helpers/logger.js';
+import { ManualScheduler } from '../helpers/manual-scheduler.js';
+import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
+import { connectDashboard } from '../helpers/socket-client.js';
+import { waitFor } from '../helpers/wait.js';
+
+const REPLAY_MS = 10 * 60_000;
+const FLUSH_MS = 100;
+const NODES = 4;
+// Node clocks start at an epoch time, as a real node's would.
+const NODE_EPOCH_MS = 1_700_000_000_000;
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe('conv trace end to end', () => {
+  it('delivers the frames of the offline meter through Redis and Socket.IO', async () => {
+    const workload = await loadWorkload({ seed: 1 });
+    const requests = workload.requests.filter((request) => request.arrivalMs < REPLAY_MS);
+    let simMs = 0;
+
+    const scheduler = new ManualScheduler(() => simMs);
+    const hub = new Hub({
+      redisUrl: redis.url,
+      port: 0,
+      logger: silentLogger,
+      scheduler,
+      now: () => simMs,
+      wallClock: () => NODE_EPOCH_MS + simMs,
+    });
+    const { port } = await hub.listen();
+    await waitFor(() => hub.isReady(), { what: 'the hub to subscribe' });
+    const dashboard = await connectDashboard(port);
+
+    const publishers: Publisher[] = Array.from({ length: NODES }, (_, index) => createPublisher({
+      nodeId: `node-${index + 1}`,
+      redis: redis.url,
+      flushIntervalMs: 3_600_000,
+      now: () => NODE_EPOCH_MS + simMs,
+      logger: silentLogger,
+    }));
+    await waitFor(() => publishers.every((publisher) => publisher.ready), { what: 'publishers to connect' });
+
+    // The offline meter gets each publisher call as it is made, timed on
+    // the same clocks, with no Redis, hub or ingest in between.
+    const offline = new Meter({ now: () => simMs / 1000 });
+    const fleet = new FleetReplay({
+      requests,
+      publishers,
+      seed: 1,
+      onEvent: (event) => {
+        const key = streamKey(`node-${event.publisherIndex + 1}`, event.id);
+        if (event.type === 'begin') offline.begin(key);
+        if (event.type === 'token') offline.recordOutput(key, event.running ?? 0, (NODE_EPOCH_MS + event.atMs) / 1000);
+        if (event.type === 'end') offline.end(key);
+      },
+    });
+
+    const expected: MeteringFrame[] = [];
+    let sent = 0;
+    while (simMs < REPLAY_MS) {
+      simMs += FLUSH_MS;
+      fleet.advanceTo(simMs);
+      await Promise.all(publishers.map((publisher) => publisher.flush()));
+      sent = publishers.reduce((sum, publisher) => sum + publisher.stats.messagesSent, 0);
+      await waitFor(() => hub.stats.ingest.messagesReceived === sent, { what: `${sent} messages at the hub`, pollMs: 0 });
+
+      if (scheduler.dueAt <= simMs) {
+        scheduler.fire();
+        expected.push({ ...offline.snapshot(), at: NODE_EPOCH_MS + simMs });
+        await waitFor(() => dashboard.frames.length === expected.length, { what: `frame ${expected.length}`, pollMs: 0 });
+      }
+    }
+
+    const accepted = hub.stats.ingest.messagesAccepted;
+    await Promise.all(publishers.map((publisher) => publisher.close()));
+    dashboard.socket.disconnect();
+    await hub.close();
+
+    expect(fleet.started).toBe(requests.length);
+    expect(requests.length).toBeGreaterThan(1_000);
+    expect(accepted).toBe(sent);
+    expect(expected.length).toBeGreaterThanOrEqual(590);
+    expect(dashboard.frames).toHaveLength(expected.length);
+
+    const worst = { tps: 0, high: 0, low: 0 };
+    const activeMismatches: string[] = [];
+    dashboard.frames.forEach((frame, index) => {
+      const want = expected[index] as MeteringFrame;
+      worst.tps = Math.max(worst.tps, Math.abs(frame.tps - want.tps));
+      worst.high = Math.max(worst.high, Math.abs(frame.high - want.high));
+      worst.low = Math.max(worst.low, Math.abs(frame.low - want.low));
+      if (frame.active !== want.active) activeMismatches.push(`frame ${index}: ${frame.active} != ${want.active}`);
+      expect(frame.at).toBe(want.at);
+    });
+    expect(worst.tps).toBeLessThanOrEqual(0.1 + 1e-9);
+    expect(worst.high).toBeLessThanOrEqual(0.1 + 1e-9);
+    expect(worst.low).toBeLessThanOrEqual(0.1 + 1e-9);
+    expect(activeMismatches).toEqual([]);
+    // The replay must have exercised the meter, not compared zeros.
+    expect(Math.max(...dashboard.frames.map((frame) => frame.active))).toBeGreaterThan(10);
+    expect(Math.max(...dashboard.frames.map((frame) => frame.tps))).toBeGreaterThan(10);
+  });
+});
