@@ -22,6 +22,8 @@ export interface DemoOptions {
   dataPath: string | undefined;
   /** HTTP port of the hub. */
   port: number;
+  /** Run only the fleet, publishing to REDIS_URL for hubs elsewhere. */
+  noHub: boolean;
   help: boolean;
 }
 
@@ -41,6 +43,7 @@ Options:
   --duration S       stop after S seconds; 0 plays the whole hour (default 0)
   --data PATH        conv trace CSV (default ../shared/data/azure-llm-2023/conv.csv)
   --port N           HTTP port of the hub; 0 picks a free one (default PORT or 3000)
+  --no-hub           run only the simulated nodes, publishing to REDIS_URL
   -h, --help         show this text
 `;
 
@@ -66,6 +69,7 @@ export function parseDemoOptions(args: string[], defaultPort = 3000): DemoOption
         duration: { type: 'string' },
         data: { type: 'string' },
         port: { type: 'string' },
+        'no-hub': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -95,6 +99,7 @@ export function parseDemoOptions(args: string[], defaultPort = 3000): DemoOption
     durationSeconds: number('duration', 0, 0, 86_400),
     dataPath: typeof values.data === 'string' ? values.data : undefined,
     port: number('port', defaultPort, 0, 65_535, true),
+    noHub: values['no-hub'] === true,
     help: values.help === true,
   };
 }

@@ -17,7 +17,7 @@ export function formatFrameLine(frame: MeteringFrame, replayMs: number): string 
   ].join('  ');
 }
 
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   const total = Math.max(0, Math.floor(ms / 1000));
   const hours = Math.floor(total / 3600);
   const minutes = Math.floor((total % 3600) / 60);

@@ -15,6 +15,9 @@ async function main(): Promise<void> {
     process.stdout.write(DEMO_USAGE);
     return;
   }
+  if (options.noHub && !redisUrl) {
+    throw new DemoOptionsError('--no-hub needs REDIS_URL: the nodes publish there for hubs in other processes.');
+  }
 
   // Logs go to standard error, so the frame lines on standard output stay
   // readable and can be piped on their own.

@@ -3,9 +3,9 @@ import { type Bus, createPublisher, type Logger, MemoryBus, type Publisher } fro
 import type { HubConfig } from '../config.js';
 import { Hub } from '../hub/hub.js';
 import { onShutdownSignal } from '../shutdown.js';
-import { FleetReplay, loadWorkload, runFleetRealtime } from '../workload/index.js';
+import { FleetReplay, loadWorkload, runFleetRealtime, type Workload } from '../workload/index.js';
 import type { DemoOptions } from './demo-options.js';
-import { formatFrameLine } from './frame-line.js';
+import { formatDuration, formatFrameLine } from './frame-line.js';
 
 export interface RunDemoOptions {
   options: DemoOptions;
@@ -17,6 +17,9 @@ export interface RunDemoOptions {
   print: (line: string) => void;
 }
 
+// Without a hub of its own, the fleet prints its progress this often.
+const FLEET_PROGRESS_MS = 5_000;
+
 /**
  * Runs hub and fleet until the replay ends, its duration is up, or SIGINT
  * or SIGTERM arrives; then closes everything it opened.
@@ -24,14 +27,14 @@ export interface RunDemoOptions {
 export async function runDemo({ options, config, redisUrl, logger, print }: RunDemoOptions): Promise<void> {
   const workload = await loadWorkload({ dataPath: options.dataPath, seed: options.seed });
   const bus: Bus | undefined = redisUrl ? undefined : new MemoryBus();
-  const hub = new Hub({
+  const hub = options.noHub ? undefined : new Hub({
     ...(bus ? { bus } : { redisUrl }),
     port: options.port,
     host: config.host,
     channel: config.channel,
     logger,
   });
-  const address = await hub.listen();
+  const address = await hub?.listen();
 
   const publishers: Publisher[] = Array.from({ length: options.nodes }, (_, index) => createPublisher({
     nodeId: `node-${index + 1}`,
@@ -47,44 +50,63 @@ export async function runDemo({ options, config, redisUrl, logger, print }: RunD
     timing: { ttftMs: options.ttftMs, tokensPerSecond: options.tokensPerSecond, rateSpread: options.rateSpread },
   });
 
-  const base = `http://${address.address}:${address.port}`;
-  print(`Workload: ${workload.requests.length} requests from ${workload.source === 'conv.csv' ? workload.path : 'a synthetic trace with the conv statistics (conv.csv not found)'}`);
-  print(`Fleet: ${options.nodes} nodes, speed ${options.speed}x, TTFT ${options.ttftMs} ms, ${options.tokensPerSecond} tok/s +-${options.rateSpread * 100}% per stream`);
-  print(`Bus: ${redisUrl ? `Redis ${redactPassword(redisUrl)}` : 'in-process (set REDIS_URL to use Redis)'}`);
-  print(`Socket.IO endpoint: ${base} (emit "subscribe" with "metering")`);
-  print(`Latest frame: ${base}/stats`);
-
+  printHeader(print, options, workload, redisUrl);
   let replayMs = 0;
-  print(formatFrameLine(hub.latestFrame(), replayMs));
-  hub.onFrame((frame) => print(formatFrameLine(frame, replayMs)));
+  if (hub && address) {
+    const base = `http://${address.address}:${address.port}`;
+    print(`Socket.IO endpoint: ${base} (emit "subscribe" with "metering")`);
+    print(`Latest frame: ${base}/stats`);
+    print(formatFrameLine(hub.latestFrame(), replayMs));
+    hub.onFrame((frame) => print(formatFrameLine(frame, replayMs)));
+  }
+
+  let nextProgressMs = 0;
   const run = runFleetRealtime({
     advanceTo: (simMs) => {
       replayMs = simMs * options.speed;
       fleet.advanceTo(simMs);
+      if (!hub && simMs >= nextProgressMs) {
+        nextProgressMs = simMs + FLEET_PROGRESS_MS;
+        print(`replay ${formatDuration(replayMs)}  streams started ${fleet.started}, in flight ${fleet.inFlight}`);
+      }
     },
     get done() {
       return fleet.done;
     },
   });
 
-  const stopped = new Promise<string>((resolve) => {
+  const reason = await waitForStop(options, logger, run.finished);
+  run.stop();
+  print(`Stopping (${reason}): ${fleet.started} streams started, ${fleet.ended} ended.`);
+  await Promise.all(publishers.map((publisher) => publisher.close()));
+  await hub?.close();
+  await bus?.close();
+  if (reason === 'error') process.exitCode = 1;
+}
+
+function printHeader(print: (line: string) => void, options: DemoOptions, workload: Workload, redisUrl: string | undefined): void {
+  const source = workload.source === 'conv.csv'
+    ? workload.path
+    : 'a synthetic trace with the conv statistics (conv.csv not found)';
+  const spreadPercent = Math.round(options.rateSpread * 100);
+  print(`Workload: ${workload.requests.length} requests from ${source}`);
+  print(`Fleet: ${options.nodes} nodes, speed ${options.speed}x, TTFT ${options.ttftMs} ms, ${options.tokensPerSecond} tok/s +-${spreadPercent}% per stream`);
+  print(`Bus: ${redisUrl ? `Redis ${redactPassword(redisUrl)}` : 'in-process (set REDIS_URL to use Redis)'}`);
+}
+
+// Resolves with why the demo stops: the replay ended or failed, its
+// duration is up, or a signal arrived.
+function waitForStop(options: DemoOptions, logger: Logger, finished: Promise<string>): Promise<string> {
+  return new Promise<string>((resolve) => {
     onShutdownSignal(logger, async () => resolve('signal'));
     if (options.durationSeconds > 0) {
       setTimeout(() => resolve('duration'), options.durationSeconds * 1000).unref();
     }
-    run.finished.then((outcome) => resolve(outcome), (error: unknown) => {
+    finished.then(resolve, (error: unknown) => {
       logger.error({ err: error }, 'Fleet replay failed');
       resolve('error');
     });
   });
-
-  const reason = await stopped;
-  run.stop();
-  print(`Stopping (${reason}): ${fleet.started} streams started, ${fleet.ended} ended.`);
-  await Promise.all(publishers.map((publisher) => publisher.close()));
-  await hub.close();
-  await bus?.close();
-  if (reason === 'error') process.exitCode = 1;
 }
 
 function redactPassword(url: string): string {
