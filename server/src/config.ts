@@ -93,7 +93,7 @@ function invalid(name: string, value: string, accepted: string): ConfigError {
   return new ConfigError(`Invalid ${name} ${JSON.stringify(value)}: expected ${accepted}.`);
 }
 
-// A Redis URL may carry a password, which must not reach a log or terminal.
-function redactUrl(value: string): string {
+/** Hides the credentials of a URL, which must not reach a log or terminal. */
+export function redactUrl(value: string): string {
   return value.replace(/\/\/([^@/]*)@/, '//***@');
 }

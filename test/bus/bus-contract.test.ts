@@ -1,17 +1,11 @@
 import { type Bus, BusError, MemoryBus, RedisBus } from '@metering-hub/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { silentLogger } from '../helpers/logger.js';
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
+import { startRedisServer, useRedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redisServer = useRedisServer();
 
 interface BusPair {
   publisher: Bus;
@@ -27,8 +21,8 @@ const backends: [string, () => BusPair][] = [
     return { publisher: bus, subscriber: bus, close: () => bus.close() };
   }],
   ['Redis bus', () => {
-    const publisher = new RedisBus({ url: redis.url, logger: silentLogger });
-    const subscriber = new RedisBus({ url: redis.url, logger: silentLogger });
+    const publisher = new RedisBus({ url: redisServer().url, logger: silentLogger });
+    const subscriber = new RedisBus({ url: redisServer().url, logger: silentLogger });
     return {
       publisher,
       subscriber,

@@ -6,12 +6,12 @@
 // the frames the hub should have sent.
 import { Hub, Meter, streamKey } from '@metering-hub/server';
 import { createPublisher, type MeteringFrame, type Publisher } from '@metering-hub/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { FleetReplay, loadWorkload } from '../../server/src/workload/index.js';
 import { silentLogger } from '../helpers/logger.js';
 import { ManualScheduler } from '../helpers/manual-scheduler.js';
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
+import { useRedisServer } from '../helpers/redis-server.js';
 import { connectDashboard } from '../helpers/socket-client.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -21,13 +21,7 @@ const NODES = 4;
 // Node clocks start at an epoch time, as a real node's would.
 const NODE_EPOCH_MS = 1_700_000_000_000;
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redisServer = useRedisServer();
 
 describe('conv trace end to end', () => {
   it('delivers the frames of the offline meter through Redis and Socket.IO', async () => {
@@ -37,7 +31,7 @@ describe('conv trace end to end', () => {
 
     const scheduler = new ManualScheduler(() => simMs);
     const hub = new Hub({
-      redisUrl: redis.url,
+      redisUrl: redisServer().url,
       port: 0,
       logger: silentLogger,
       scheduler,
@@ -50,7 +44,7 @@ describe('conv trace end to end', () => {
 
     const publishers: Publisher[] = Array.from({ length: NODES }, (_, index) => createPublisher({
       nodeId: `node-${index + 1}`,
-      redis: redis.url,
+      redis: redisServer().url,
       flushIntervalMs: 3_600_000,
       now: () => NODE_EPOCH_MS + simMs,
       logger: silentLogger,

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 import { waitFor } from './wait.js';
 
@@ -57,6 +58,24 @@ export async function startRedisServer(): Promise<RedisServer> {
 
   await start();
   return { port, url: `redis://127.0.0.1:${port}`, start, stop };
+}
+
+/**
+ * Starts a Redis server before the tests of the calling file and stops it
+ * after them. Returns a getter for use inside the tests.
+ */
+export function useRedisServer(): () => RedisServer {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('The Redis server has not started: call useRedisServer() at the top of a test file.');
+    return server;
+  };
 }
 
 async function ping(port: number): Promise<boolean> {

@@ -1,20 +1,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
+import { useRedisServer } from '../helpers/redis-server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const script = fileURLToPath(new URL('./fixtures/run-and-close.ts', import.meta.url));
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redisServer = useRedisServer();
 
 describe('Hub.close', () => {
   it('leaves no timer, socket or Redis connection behind', async () => {
@@ -23,7 +17,7 @@ describe('Hub.close', () => {
     // exit on its own: anything left open would keep it running.
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
       cwd: root,
-      env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'silent' },
+      env: { ...process.env, REDIS_URL: redisServer().url, LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,6 +1,6 @@
 import { type Bus, createPublisher, type Logger, MemoryBus, type Publisher } from '@metering-hub/shared';
 
-import type { HubConfig } from '../config.js';
+import { type HubConfig, redactUrl } from '../config.js';
 import { Hub } from '../hub/hub.js';
 import { onShutdownSignal } from '../shutdown.js';
 import { FleetReplay, loadWorkload, runFleetRealtime, type Workload } from '../workload/index.js';
@@ -91,7 +91,7 @@ function printHeader(print: (line: string) => void, options: DemoOptions, worklo
   const spreadPercent = Math.round(options.rateSpread * 100);
   print(`Workload: ${workload.requests.length} requests from ${source}`);
   print(`Fleet: ${options.nodes} nodes, speed ${options.speed}x, TTFT ${options.ttftMs} ms, ${options.tokensPerSecond} tok/s +-${spreadPercent}% per stream`);
-  print(`Bus: ${redisUrl ? `Redis ${redactPassword(redisUrl)}` : 'in-process (set REDIS_URL to use Redis)'}`);
+  print(`Bus: ${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'in-process (set REDIS_URL to use Redis)'}`);
 }
 
 // Resolves with why the demo stops: the replay ended or failed, its
@@ -107,8 +107,4 @@ function waitForStop(options: DemoOptions, logger: Logger, finished: Promise<str
       resolve('error');
     });
   });
-}
-
-function redactPassword(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
 }

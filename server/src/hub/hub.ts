@@ -120,7 +120,7 @@ export class Hub {
   }
 
   /**
-   * Listens, starts the ticker and subscribes. Resolves once listening; the
+   * Listens, starts the ticker and subscribes. Resolves once listening. The
    * subscription completes whenever the bus can be reached, so a hub whose
    * Redis is down starts anyway and reports not ready on /readyz.
    */
@@ -153,12 +153,12 @@ export class Hub {
     return this.httpServer.address() as AddressInfo;
   }
 
-  /** The frame of the latest tick. */
+  /** Returns the frame of the latest tick. */
   latestFrame(): MeteringFrame {
     return this.frame;
   }
 
-  /** The frame of the latest tick as JSON, encoded once per tick. */
+  /** Returns the frame of the latest tick as JSON, encoded at most once per tick. */
   latestFrameJson(): string {
     if (this.frameJson === undefined) {
       this.frameJson = JSON.stringify(this.frame);

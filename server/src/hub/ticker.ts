@@ -21,7 +21,7 @@ export interface TickerOptions {
 }
 
 /**
- * The one loop that takes readings: a tick runs `onTick`, then asks for the
+ * The one loop that takes readings: a tick runs `onTick`, then requests the
  * delay of the next one, so the pace follows the meter (fast while streams
  * are active, slow while idle).
  */

@@ -55,8 +55,8 @@ export class RedisBus implements Bus {
       await client.publish(channel, message);
     } catch (error) {
       if ((error as Error).name === 'ReplyError') {
-        // Redis answered with an error, such as NOPERM for an ACL user
-        // that may not publish on the channel: retrying will not help.
+        // Redis replied with an error, such as NOPERM for an ACL user that
+        // may not publish on the channel, so retrying will not help.
         throw new BusError('BUS_PUBLISH_REJECTED', `Redis rejected PUBLISH on ${channel}: ${(error as Error).message}`);
       }
       // Otherwise the connection dropped between the check above and the
@@ -83,8 +83,8 @@ export class RedisBus implements Bus {
   /**
    * Whether the subscription is in place or, on a bus that has not
    * subscribed, whether publishing can go through. On such a bus the first
-   * call opens the publishing connection, so a publisher that asks before
-   * its first message is not left waiting for a connection nobody opened.
+   * call opens the publishing connection, so a publisher that checks before
+   * its first message does not wait for a connection that was never opened.
    */
   isReady(): boolean {
     if (this.closed) return false;

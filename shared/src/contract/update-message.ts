@@ -35,7 +35,7 @@ export const StreamUpdateSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** What a node publishes at most once per flush interval. */
+/** The message a node publishes on each flush that has changes. */
 export const UpdateMessageSchema = Type.Object(
   {
     v: Type.Literal(UPDATE_MESSAGE_VERSION),

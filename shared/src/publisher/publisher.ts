@@ -23,12 +23,12 @@ export interface PublisherOptions {
   /** Milliseconds between flushes; each flush sends at most one message. @default 100 */
   flushIntervalMs?: number;
   /**
-   * Most streams in one message. A flush with more changed streams sends
+   * Maximum streams in one message. A flush with more changed streams sends
    * several messages, so none grows past what a hub accepts. @default 1_000
    */
   maxStreamsPerMessage?: number;
   /**
-   * Most streams held, live or ended but not yet sent. `begin` past it is
+   * Maximum streams held, live or ended but not yet sent. `begin` past it is
    * dropped and logged, so memory stays bounded. @default 100_000
    */
   maxStreams?: number;
@@ -55,7 +55,7 @@ export interface PublisherStats {
   pending: number;
 }
 
-/** What a chat node calls while it streams model output. None of it throws. */
+/** The calls a chat node makes while it streams model output. None of them throws. */
 export interface Publisher {
   /** Starts a stream. The model label is optional. */
   begin(id: string, info?: { model?: string }): void;
