@@ -41,7 +41,7 @@ describe('Meter', () => {
     meter.begin('b');
     meter.recordOutput('b', 1);
 
-    expect(meter.snapshot()).toEqual({ tps: 21, high: 21, low: 21, active: 2 });
+    expect(meter.snapshot()).toMatchObject({ tps: 21, high: 21, low: 21, active: 2, total: 21 });
   });
 
   it('times rates on the node clock and staleness on its own', () => {

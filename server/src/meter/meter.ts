@@ -1,4 +1,5 @@
 import { ExtremaWindow } from './extrema-window.js';
+import { RateTally } from './rate-tally.js';
 import { roundTenth } from './round.js';
 
 export interface MeterOptions {
@@ -42,6 +43,22 @@ export interface Snapshot {
   low: number;
   /** Streams not ended and not stale, including those with no rate yet. */
   active: number;
+  /** Sum of the defined per-stream rates: what the fleet delivers. */
+  total: number;
+  /** Output-token part of `tps`. */
+  outTps: number;
+  /** Reasoning-token part of `tps`. */
+  reasoningTps: number;
+  /** Unrounded sums per node label, for breakdowns. */
+  nodes: ReadonlyMap<string, RateTally>;
+  /** Unrounded sums per model label; streams without a model are left out. */
+  models: ReadonlyMap<string, RateTally>;
+}
+
+/** Labels of a stream, for the per-node and per-model breakdowns. */
+export interface StreamLabels {
+  node?: string;
+  model?: string;
 }
 
 /** Token progress of one stream as its node reports it. */
@@ -64,6 +81,7 @@ interface StreamState {
   // Meter clock: when the stream began and when its latest token arrived.
   begunAt: number;
   lastHeardAt: number;
+  labels: StreamLabels | undefined;
 }
 
 /**
@@ -90,7 +108,7 @@ export class Meter {
   }
 
   /** Starts (or restarts) a stream with no tokens. */
-  begin(id: string): void {
+  begin(id: string, labels?: StreamLabels): void {
     const now = this.now();
     this.streams.set(id, {
       output: 0,
@@ -99,6 +117,7 @@ export class Meter {
       lastTokenAt: 0,
       begunAt: now,
       lastHeardAt: now,
+      labels,
     });
   }
 
@@ -192,7 +211,8 @@ export class Meter {
    */
   snapshot(): Snapshot {
     const now = this.now();
-    const tps = this.meanRate(now);
+    const { fleet, nodes, models } = this.tally(now);
+    const tps = fleet.mean();
 
     this.extrema.evictUpTo(now - this.options.windowSeconds);
     if (tps >= this.options.extremaFloor) {
@@ -206,6 +226,11 @@ export class Meter {
       high: roundTenth(this.extrema.max() ?? 0),
       low: roundTenth(this.extrema.min() ?? 0),
       active: this.streams.size,
+      total: roundTenth(fleet.rateSum),
+      outTps: roundTenth(fleet.rated === 0 ? 0 : fleet.outputRateSum / fleet.rated),
+      reasoningTps: roundTenth(fleet.rated === 0 ? 0 : fleet.reasoningRateSum / fleet.rated),
+      nodes,
+      models,
     };
   }
 
@@ -219,11 +244,13 @@ export class Meter {
     return stream;
   }
 
-  // Drops stale streams and returns the mean of the defined rates.
-  private meanRate(now: number): number {
+  // Drops stale streams and sums the rates of the others, for the fleet
+  // and per label, in one pass.
+  private tally(now: number) {
     const { staleSeconds } = this.options;
-    let sum = 0;
-    let rated = 0;
+    const fleet = new RateTally();
+    const nodes = new Map<string, RateTally>();
+    const models = new Map<string, RateTally>();
 
     for (const [id, stream] of this.streams) {
       const quietSince = stream.firstTokenAt === undefined ? stream.begunAt : stream.lastHeardAt;
@@ -232,15 +259,41 @@ export class Meter {
         continue;
       }
 
+      fleet.active += 1;
+      const node = stream.labels?.node === undefined ? undefined : tallyFor(nodes, stream.labels.node);
+      const model = stream.labels?.model === undefined ? undefined : tallyFor(models, stream.labels.model);
+      if (node) node.active += 1;
+      if (model) model.active += 1;
+
       const first = stream.firstTokenAt;
       if (first !== undefined && stream.lastTokenAt > first) {
-        sum += (stream.output + stream.reasoning) / (stream.lastTokenAt - first);
-        rated += 1;
+        const seconds = stream.lastTokenAt - first;
+        addRate(fleet, stream, seconds);
+        if (node) addRate(node, stream, seconds);
+        if (model) addRate(model, stream, seconds);
       }
     }
 
-    return rated === 0 ? 0 : sum / rated;
+    return { fleet, nodes, models };
   }
+}
+
+function tallyFor(groups: Map<string, RateTally>, key: string): RateTally {
+  let tally = groups.get(key);
+  if (!tally) {
+    tally = new RateTally();
+    groups.set(key, tally);
+  }
+  return tally;
+}
+
+// The rate is the same expression the reference meter evaluates, so the
+// fleet's sum matches it to the last bit.
+function addRate(tally: RateTally, stream: StreamState, seconds: number): void {
+  tally.rateSum += (stream.output + stream.reasoning) / seconds;
+  tally.outputRateSum += stream.output / seconds;
+  tally.reasoningRateSum += stream.reasoning / seconds;
+  tally.rated += 1;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

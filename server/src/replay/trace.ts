@@ -1,4 +1,4 @@
-import { Meter, type Snapshot } from '../meter/meter.js';
+import { Meter } from '../meter/meter.js';
 
 /**
  * One event of a timed trace: `[t, op, ...args]`, `t` in seconds from the
@@ -17,7 +17,15 @@ export type TraceEvent =
   | [t: number, op: 'stats' | 'interval'];
 
 /** One `[t, result]` pair per "stats" or "interval" event, in trace order. */
-export type TraceResult = [t: number, result: Snapshot | number];
+export type TraceResult = [t: number, result: TraceSnapshot | number];
+
+/** The figures the reference meter reports. */
+export interface TraceSnapshot {
+  tps: number;
+  high: number;
+  low: number;
+  active: number;
+}
 
 export class TraceError extends Error {
   override readonly name = 'TraceError';
@@ -55,9 +63,11 @@ export function replayTrace(events: unknown): TraceResult[] {
       case 'end':
         meter.end(id);
         break;
-      case 'stats':
-        results.push([t, meter.snapshot()]);
+      case 'stats': {
+        const { tps, high, low, active } = meter.snapshot();
+        results.push([t, { tps, high, low, active }]);
         break;
+      }
       case 'interval':
         results.push([t, meter.interval()]);
         break;
