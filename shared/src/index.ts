@@ -33,3 +33,4 @@ export {
   type PublisherStats,
 } from './publisher/publisher.js';
 export { jsonSchemaText } from './contract/json-schema.js';
+export * from './openai/index.js';
