@@ -3,6 +3,7 @@
 import { createRootLogger } from '@metering-hub/shared';
 
 import { ConfigError, readConfig } from './config.js';
+import { explainStartError } from './start-errors.js';
 import { Hub } from './hub/hub.js';
 import { onShutdownSignal } from './shutdown.js';
 
@@ -28,6 +29,7 @@ main().catch((error: unknown) => {
     process.exitCode = 2;
     return;
   }
-  process.stderr.write(`hub: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  const explained = explainStartError(error);
+  process.stderr.write(`hub: ${explained ?? `failed to start: ${(error as Error).stack ?? String(error)}`}\n`);
   process.exitCode = 1;
 });

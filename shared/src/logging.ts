@@ -3,11 +3,29 @@ import { pino, type Logger } from 'pino';
 export type { Logger } from 'pino';
 
 /**
- * Creates the root logger: JSON lines on standard output at `LOG_LEVEL`
- * (default `info`). Modules take `logger.child({ module })` from it.
+ * Paths that pino replaces with `[redacted]`. ioredis attaches the failed
+ * command to its errors, and for AUTH its arguments are the user name and
+ * password.
  */
-export function createRootLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { pid: process.pid } });
+export const REDACTED_LOG_PATHS = [
+  'err.command.args',
+  'err.previousErrors[*].command.args',
+  'err.lastNodeError.command.args',
+  'password',
+  'token',
+];
+
+/**
+ * Creates the root logger: JSON lines on standard output (or the given
+ * destination) at `LOG_LEVEL`, default `info`, with secrets redacted.
+ * Modules take `logger.child({ module })` from it.
+ */
+export function createRootLogger(
+  level = process.env.LOG_LEVEL ?? 'info',
+  destination?: pino.DestinationStream,
+): Logger {
+  const options = { level, base: { pid: process.pid }, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /**

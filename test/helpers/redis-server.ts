@@ -28,8 +28,10 @@ export async function freePort(): Promise<number> {
  * Starts a private `redis-server` on a free port of 127.0.0.1, keeping
  * nothing on disk. The caller stops it with `stop()`.
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
   const port = await freePort();
+  const passwordAt = extraArgs.indexOf('--requirepass');
+  const password = passwordAt >= 0 ? extraArgs[passwordAt + 1] : undefined;
   let child: ChildProcess | undefined;
 
   const start = async () => {
@@ -39,12 +41,13 @@ export async function startRedisServer(): Promise<RedisServer> {
       '--save', '',
       '--appendonly', 'no',
       '--loglevel', 'warning',
+      ...extraArgs,
     ], { stdio: 'ignore' });
     const spawned = child;
     const failed = new Promise<never>((_, reject) => {
       spawned.once('error', (error) => reject(new Error(`Cannot start redis-server: ${error.message}. Install it (apt-get install redis-server) or run bash .ci/run.`)));
     });
-    await Promise.race([failed, waitFor(() => ping(port), { what: `redis-server on port ${port}` })]);
+    await Promise.race([failed, waitFor(() => ping(port, password), { what: `redis-server on port ${port}` })]);
   };
 
   const stop = async () => {
@@ -78,8 +81,8 @@ export function useRedisServer(): () => RedisServer {
   };
 }
 
-async function ping(port: number): Promise<boolean> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+async function ping(port: number, password?: string): Promise<boolean> {
+  const client = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   client.on('error', () => {});
   try {
     await client.connect();

@@ -22,6 +22,10 @@ describe('roundTenth', () => {
     [2.675, 2.7],
     [-1.25, -1.2],
     [0, 0],
+    // Ties near 2^51, where 10x is no longer exact (values from Python 3.11).
+    [2000000000000000.25, 2000000000000000.2],
+    [1999999999999999.75, 1999999999999999.8],
+    [123456789012345.75, 123456789012345.8],
   ])('rounds %d to %d as Python does', (x, expected) => {
     expect(roundTenth(x)).toBe(expected);
   });

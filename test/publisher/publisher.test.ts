@@ -228,3 +228,66 @@ describe('publisher input', () => {
     expect(() => createPublisher({ nodeId: 'n' })).toThrow('pass exactly one of redis (client or URL) and bus');
   });
 });
+
+describe('publisher edge cases', () => {
+  it('ends a sent stream before an id is begun again', async () => {
+    const bus = new SwitchableBus();
+    const { publisher } = publisherOn(bus);
+    publisher.begin('chat-1');
+    publisher.token('chat-1', 400);
+    await publisher.flush();
+
+    publisher.end('chat-1');
+    publisher.begin('chat-1');
+    publisher.token('chat-1', 3);
+    await publisher.flush();
+
+    const [, ended, renewed] = bus.messages();
+    expect(ended?.streams).toEqual([expect.objectContaining({ id: 'chat-1', out: 400, ended: true })]);
+    expect(renewed?.streams).toEqual([expect.objectContaining({ id: 'chat-1', out: 3, ended: false })]);
+    await publisher.close();
+  });
+
+  it('keeps every message within the size limit', async () => {
+    const bus = new SwitchableBus();
+    const { publisher } = publisherOn(bus, { maxMessageBytes: 20_000 });
+    // Control characters are escaped as \u00XX, six characters each.
+    for (let i = 0; i < 200; i++) publisher.begin(`${'\u0001'.repeat(250)}${i}`);
+    await publisher.flush();
+
+    expect(bus.sent.length).toBeGreaterThan(1);
+    for (const { message } of bus.sent) {
+      expect(message.length).toBeLessThanOrEqual(20_000);
+      expect(decodeUpdateMessage(message, 20_000).ok).toBe(true);
+    }
+    expect(bus.messages().flatMap((message) => message.streams)).toHaveLength(200);
+    await publisher.close();
+  });
+
+  it('never throws on odd arguments', async () => {
+    const bus = new SwitchableBus();
+    const { publisher } = publisherOn(bus);
+    const hostile = { toString: () => { throw new Error('no'); } };
+
+    expect(() => publisher.begin('a', null as unknown as { model?: string })).not.toThrow();
+    expect(() => publisher.begin(hostile as unknown as string)).not.toThrow();
+    expect(() => publisher.token(hostile as unknown as string, 1)).not.toThrow();
+    expect(() => publisher.begin('b', { model: hostile } as unknown as { model?: string })).not.toThrow();
+    await publisher.close();
+  });
+
+  it('waits for the bus on close to send the last state', async () => {
+    const bus = new SwitchableBus();
+    const { publisher } = publisherOn(bus, { closeTimeoutMs: 10_000 });
+    publisher.begin('a');
+    bus.setUp(false);
+
+    const closing = publisher.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(bus.sent).toHaveLength(0);
+    bus.setUp(true);
+    await closing;
+
+    expect(bus.messages()).toEqual([expect.objectContaining({ bye: true, streams: [expect.objectContaining({ id: 'a' })] })]);
+  });
+});

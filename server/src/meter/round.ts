@@ -20,8 +20,11 @@ export function roundTenth(x: number): number {
     return Number(x.toFixed(1));
   }
 
-  // 10x is an exact half-integer here, so both candidates are exact.
-  const lower = Math.floor(x * 10);
-  const even = lower % 2 === 0 ? lower : lower + 1;
-  return even / 10;
+  // The tie x = q.25 rounds to q.2 and x = q.75 to q.8. Parsing the decimal
+  // text gives the double nearest to it, as Python's round does; arithmetic
+  // such as Math.floor(x * 10) is inexact once x is near 2^51.
+  const magnitude = Math.abs(x);
+  const whole = Math.floor(magnitude);
+  const tenth = magnitude - whole === 0.25 ? 2 : 8;
+  return Math.sign(x) * Number(`${whole}.${tenth}`);
 }

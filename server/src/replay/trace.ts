@@ -46,8 +46,15 @@ export function replayTrace(events: unknown): TraceResult[] {
   const meter = new Meter({ now: () => clock });
   const results: TraceResult[] = [];
 
+  let previousT = 0;
   events.forEach((event: unknown, index) => {
     const [t, op, id, running] = checkEvent(event, index);
+    // The HIGH/LOW window assumes readings in time order, as the trace
+    // format promises.
+    if (t < previousT) {
+      throw new TraceError(`Invalid trace event ${index}: t=${t} is before the previous event's t=${previousT}; events must be in order of t.`);
+    }
+    previousT = t;
     clock = CLOCK_ORIGIN + t;
 
     switch (op) {

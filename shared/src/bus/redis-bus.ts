@@ -60,8 +60,8 @@ export class RedisBus implements Bus {
         throw new BusError('BUS_PUBLISH_REJECTED', `Redis rejected PUBLISH on ${channel}: ${(error as Error).message}`);
       }
       // Otherwise the connection dropped between the check above and the
-      // write, before ioredis changed its status.
-      throw new BusError('BUS_NOT_READY', `Redis connection lost while publishing: ${(error as Error).message}`);
+      // write, before ioredis changed its status, or Redis did not reply.
+      throw new BusError('BUS_NOT_READY', `Redis did not take the message: ${(error as Error).message}`);
     }
   }
 
@@ -111,7 +111,9 @@ export class RedisBus implements Bus {
   private publisherClient(): Redis {
     this.assertOpen('publish');
     if (!this.publisher) {
-      this.publisher = this.connect('publisher', { enableOfflineQueue: false });
+      // A publish that Redis does not acknowledge in time fails, so a frozen
+      // server cannot hold a flush (or a close) forever.
+      this.publisher = this.connect('publisher', { enableOfflineQueue: false, commandTimeout: 2_000 });
     }
     return this.publisher;
   }
@@ -137,7 +139,7 @@ export class RedisBus implements Bus {
 
     subscriber.subscribe(...channels).then(
       () => this.setSubscribed(true),
-      (error: unknown) => this.log.warn({ err: error, channels }, 'Redis subscribe failed; retrying on the next reconnect'),
+      (error: unknown) => this.log.warn({ err: safeError(error as Error), channels }, 'Redis subscribe failed; retrying on the next reconnect'),
     );
   }
 
@@ -149,14 +151,22 @@ export class RedisBus implements Bus {
       : new Redis(this.options.url, options);
     const log = this.log.child({ connection: role });
 
+    let attempts = 0;
     client.on('error', (error: Error) => {
-      const heldBack = this.throttle.admit(`${role}:${error.message}`);
-      if (heldBack !== undefined) log.warn({ err: error, heldBack }, 'Redis connection error');
+      const heldBack = this.throttle.admit(`${role}:error:${error.message}`);
+      if (heldBack !== undefined) log.warn({ err: safeError(error), heldBack }, 'Redis connection error');
     });
     client.on('reconnecting', (delayMs: number) => {
-      log.info({ delayMs }, 'Redis reconnecting');
+      attempts += 1;
+      // Logged once a minute while Redis stays down, with the count.
+      if (this.throttle.admit(`${role}:reconnecting`) !== undefined) {
+        log.info({ attempts, delayMs }, 'Redis reconnecting');
+      }
     });
-    client.on('ready', () => log.info('Redis connection ready'));
+    client.on('ready', () => {
+      log.info({ attempts }, 'Redis connection ready');
+      attempts = 0;
+    });
     return client;
   }
 
@@ -186,15 +196,28 @@ function waitForSubscribed(bus: RedisBus): Promise<void> {
   });
 }
 
+// ioredis errors can carry the failed command, whose arguments for AUTH
+// are the credentials; only the name, code and message are logged.
+function safeError(error: Error): { name: string; message: string; code?: string } {
+  const code = (error as NodeJS.ErrnoException).code;
+  return { name: error.name, message: error.message, ...(code ? { code } : {}) };
+}
+
+// How long close() waits for Redis to acknowledge QUIT before it drops the
+// connection; a frozen server would otherwise hold the shutdown forever.
+const QUIT_TIMEOUT_MS = 1_000;
+
 async function quitOrDisconnect(client: Redis): Promise<void> {
   if (client.status === 'ready') {
-    try {
-      await client.quit();
-      return;
-    } catch {
-      // QUIT can fail on a connection that dropped meanwhile; disconnect
-      // below releases it all the same.
-    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), QUIT_TIMEOUT_MS);
+    });
+    // QUIT can fail on a connection that dropped meanwhile; disconnect
+    // below releases it all the same.
+    const outcome = await Promise.race([client.quit().catch(() => 'failed'), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'OK') return;
   }
   client.disconnect();
 }

@@ -4,12 +4,9 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { RedisBus } from '../bus/redis-bus.js';
 import { createRootLogger, LogThrottle } from '../logging.js';
-import {
-  DEFAULT_CHANNEL,
-  type StreamUpdate,
-  UPDATE_MESSAGE_VERSION,
-  type UpdateMessage,
-} from '../contract/update-message.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../contract/decode-update.js';
+import { DEFAULT_CHANNEL, type StreamUpdate } from '../contract/update-message.js';
+import { encodeBatches } from './message-batches.js';
 
 export interface PublisherOptions {
   /** Node id, 1-128 characters, unique in the fleet. */
@@ -28,6 +25,17 @@ export interface PublisherOptions {
    */
   maxStreamsPerMessage?: number;
   /**
+   * Maximum message length, in characters, matching the hub's
+   * MAX_MESSAGE_BYTES. A flush past it sends several messages.
+   * @default 1_048_576
+   */
+  maxMessageBytes?: number;
+  /**
+   * Ms `close()` waits for the bus to come up, when it is down, before it
+   * gives up on sending the last state. @default 2_000
+   */
+  closeTimeoutMs?: number;
+  /**
    * Maximum streams held, live or ended but not yet sent. `begin` past it is
    * dropped and logged, so memory stays bounded. @default 100_000
    */
@@ -42,6 +50,8 @@ const defaults = {
   channel: DEFAULT_CHANNEL,
   flushIntervalMs: 100,
   maxStreamsPerMessage: 1_000,
+  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  closeTimeoutMs: 2_000,
   maxStreams: 100_000,
 };
 
@@ -91,13 +101,18 @@ class BatchingPublisher implements Publisher {
   private readonly bus: Bus;
   private readonly ownsBus: boolean;
   private readonly channel: string;
-  private readonly maxStreamsPerMessage: number;
+  private readonly limits: { maxStreams: number; maxChars: number };
+  private readonly closeTimeoutMs: number;
   private readonly maxStreams: number;
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly throttle = new LogThrottle();
   private readonly streams = new Map<string, StreamState>();
   private readonly dirty = new Set<string>();
+  // Streams the hubs have been told of, so an id begun again is first ended.
+  private readonly published = new WeakSet<StreamState>();
+  // Ends of streams whose id was begun again before the end was sent.
+  private replacedEnds: StreamState[] = [];
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
   private closed = false;
@@ -107,7 +122,11 @@ class BatchingPublisher implements Publisher {
     checkOptions(options);
     this.nodeId = options.nodeId;
     this.channel = options.channel ?? defaults.channel;
-    this.maxStreamsPerMessage = options.maxStreamsPerMessage ?? defaults.maxStreamsPerMessage;
+    this.limits = {
+      maxStreams: options.maxStreamsPerMessage ?? defaults.maxStreamsPerMessage,
+      maxChars: options.maxMessageBytes ?? defaults.maxMessageBytes,
+    };
+    this.closeTimeoutMs = options.closeTimeoutMs ?? defaults.closeTimeoutMs;
     this.maxStreams = options.maxStreams ?? defaults.maxStreams;
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
     this.log = (options.logger ?? createRootLogger()).child({ module: 'publisher', node: this.nodeId });
@@ -132,45 +151,20 @@ class BatchingPublisher implements Publisher {
     return { ...this.counters, pending: this.dirty.size };
   }
 
-  begin(id: string, info: { model?: string } = {}): void {
-    if (!this.acceptId('begin', id)) return;
-    if (!this.streams.has(id) && this.streams.size >= this.maxStreams) {
-      this.ignore('begin', 'too many streams held', { id, maxStreams: this.maxStreams });
-      return;
-    }
-
-    const model = typeof info.model === 'string' && info.model.length >= 1 && info.model.length <= 128
-      ? info.model
-      : undefined;
-    this.streams.set(id, {
-      id,
-      ...(model ? { model } : {}),
-      beganAt: this.now(),
-      firstAt: null,
-      lastAt: null,
-      out: 0,
-      reasoning: 0,
-      ended: false,
-    });
-    this.dirty.add(id);
+  begin(id: string, info?: { model?: string }): void {
+    this.guard('begin', () => this.startStream(id, info));
   }
 
   token(id: string, runningOutput: number): void {
-    this.record('token', id, 'out', runningOutput);
+    this.guard('token', () => this.record('token', id, 'out', runningOutput));
   }
 
   reasoning(id: string, runningReasoning: number): void {
-    this.record('reasoning', id, 'reasoning', runningReasoning);
+    this.guard('reasoning', () => this.record('reasoning', id, 'reasoning', runningReasoning));
   }
 
   end(id: string): void {
-    const stream = this.streams.get(id);
-    if (!stream || stream.ended) {
-      this.ignore('end', 'unknown or ended stream', { id });
-      return;
-    }
-    stream.ended = true;
-    this.dirty.add(id);
+    this.guard('end', () => this.endStream(id));
   }
 
   flush(): Promise<void> {
@@ -187,8 +181,48 @@ class BatchingPublisher implements Publisher {
     clearInterval(this.timer);
 
     await this.flushing;
+    await this.waitForBus(this.closeTimeoutMs);
     await this.sendDirty(true);
     if (this.ownsBus) await this.bus.close();
+  }
+
+  private startStream(id: string, info: { model?: string } | undefined): void {
+    if (!this.acceptId('begin', id)) return;
+    const existing = this.streams.get(id);
+    if (!existing && this.streams.size >= this.maxStreams) {
+      this.ignore('begin', 'too many streams held', { id, maxStreams: this.maxStreams });
+      return;
+    }
+    if (existing && this.published.has(existing)) {
+      // The hubs know the old stream: it ends before the new one begins,
+      // in an earlier message, since one message holds an id once.
+      existing.ended = true;
+      this.replacedEnds.push(existing);
+    }
+
+    const label = info?.model;
+    const model = typeof label === 'string' && label.length >= 1 && label.length <= 128 ? label : undefined;
+    this.streams.set(id, {
+      id,
+      ...(model ? { model } : {}),
+      beganAt: this.now(),
+      firstAt: null,
+      lastAt: null,
+      out: 0,
+      reasoning: 0,
+      ended: false,
+    });
+    this.dirty.add(id);
+  }
+
+  private endStream(id: string): void {
+    const stream = this.streams.get(id);
+    if (!stream || stream.ended) {
+      this.ignore('end', 'unknown or ended stream', { id });
+      return;
+    }
+    stream.ended = true;
+    this.dirty.add(id);
   }
 
   private record(call: string, id: string, field: 'out' | 'reasoning', running: number): void {
@@ -223,44 +257,79 @@ class BatchingPublisher implements Publisher {
   }
 
   private async sendDirty(bye = false): Promise<void> {
-    if (this.dirty.size === 0 && !bye) return;
+    if (this.dirty.size === 0 && this.replacedEnds.length === 0 && !bye) return;
     if (!this.bus.isReady() && !bye) return;
 
-    const ids = [...this.dirty];
+    const replaced = this.replacedEnds;
+    this.replacedEnds = [];
+    const current = [...this.dirty].flatMap((id) => this.streams.get(id) ?? []);
     this.dirty.clear();
-    const chunks = chunk(ids, this.maxStreamsPerMessage);
-    if (chunks.length === 0) chunks.push([]);
+    const batches = [
+      ...(replaced.length > 0 ? encodeBatches(this.nodeId, replaced, this.limits) : []).map((batch) => ({ ...batch, replaced: true })),
+      ...encodeBatches(this.nodeId, current, this.limits, bye).map((batch) => ({ ...batch, replaced: false })),
+    ];
 
-    for (const [index, chunkIds] of chunks.entries()) {
-      const isLast = index === chunks.length - 1;
-      const message: UpdateMessage = {
-        v: UPDATE_MESSAGE_VERSION,
-        node: this.nodeId,
-        streams: chunkIds.flatMap((id) => this.streams.get(id) ?? []),
-        ...(bye && isLast ? { bye: true } : {}),
-      };
-
+    for (const [index, batch] of batches.entries()) {
       try {
-        await this.bus.publish(this.channel, JSON.stringify(message));
+        await this.bus.publish(this.channel, batch.text);
         this.counters.messagesSent += 1;
-        this.forgetEnded(chunkIds);
+        if (!batch.replaced) this.markPublished(batch.entries);
       } catch (error) {
-        // The streams keep their latest state, so the next flush after Redis
-        // is back sends it once; nothing accumulates meanwhile.
-        for (const id of chunks.slice(index).flat()) this.dirty.add(id);
-        this.counters.publishFailures += 1;
-        const heldBack = this.throttle.admit('publish');
-        if (heldBack !== undefined) {
-          this.log.warn({ err: error, heldBack, pending: this.dirty.size }, 'Publish failed; the latest state is kept for the next flush');
-        }
-        break;
+        this.keepUnsent(batches.slice(index));
+        this.reportPublishFailure(error, bye);
+        return;
       }
     }
   }
 
-  private forgetEnded(ids: string[]): void {
-    for (const id of ids) {
-      if (this.streams.get(id)?.ended && !this.dirty.has(id)) this.streams.delete(id);
+  // Unsent streams keep their latest state, so the next flush after the
+  // bus is back sends it once; nothing accumulates meanwhile.
+  private keepUnsent(unsent: { entries: StreamState[]; replaced: boolean }[]): void {
+    const replaced = unsent.filter((batch) => batch.replaced).flatMap((batch) => batch.entries);
+    this.replacedEnds = [...replaced, ...this.replacedEnds];
+    for (const batch of unsent) {
+      if (batch.replaced) continue;
+      for (const stream of batch.entries) {
+        if (this.streams.get(stream.id) === stream) this.dirty.add(stream.id);
+      }
+    }
+  }
+
+  private reportPublishFailure(error: unknown, bye: boolean): void {
+    this.counters.publishFailures += 1;
+    if (bye) {
+      this.log.warn({ err: error, unsent: this.dirty.size }, 'Final publish on close failed; the hubs drop these streams once they go stale');
+      return;
+    }
+    const heldBack = this.throttle.admit('publish');
+    if (heldBack !== undefined) {
+      this.log.warn({ err: error, heldBack, pending: this.dirty.size }, 'Publish failed; the latest state is kept for the next flush');
+    }
+  }
+
+  private markPublished(streams: StreamState[]): void {
+    for (const stream of streams) {
+      this.published.add(stream);
+      // An ended stream is forgotten once sent, unless it was begun again.
+      if (stream.ended && this.streams.get(stream.id) === stream && !this.dirty.has(stream.id)) {
+        this.streams.delete(stream.id);
+      }
+    }
+  }
+
+  private async waitForBus(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.bus.isReady() && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  // Public calls never throw into the chat server, whatever they are given.
+  private guard(call: string, body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      this.ignore(call, 'unexpected error', { err: error });
     }
   }
 
@@ -270,7 +339,8 @@ class BatchingPublisher implements Publisher {
       return false;
     }
     if (typeof id !== 'string' || id.length < 1 || id.length > 256) {
-      this.ignore(call, 'stream id must be a string of 1-256 characters', { id: String(id).slice(0, 300) });
+      const shown = typeof id === 'string' ? id.slice(0, 300) : `a value of type ${typeof id}`;
+      this.ignore(call, 'stream id must be a string of 1-256 characters', { id: shown });
       return false;
     }
     return true;
@@ -304,8 +374,3 @@ function checkOptions(options: PublisherOptions): void {
   }
 }
 
-function chunk<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
