@@ -1,5 +1,6 @@
 export { ConfigError, type HubConfig, readConfig } from './config.js';
 export { Hub, type HubOptions, type HubStats } from './hub/hub.js';
+export { History, type HistoryOptions } from './hub/history.js';
 export { realScheduler, type Scheduler } from './hub/ticker.js';
 export { Ingest, type IngestOptions, type IngestStats } from './ingest/ingest.js';
 export { streamKey } from './ingest/stream-key.js';

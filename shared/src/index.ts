@@ -12,9 +12,16 @@ export {
 export {
   type ClientToServerEvents,
   type ErrorReply,
+  type GroupFigures,
+  type HistoryPoint,
   METERING_ROOM,
   type MeteringFrame,
+  MODEL_ROOM_PREFIX,
+  NODE_ROOM_PREFIX,
   type ServerToClientEvents,
+  type SliceFrame,
+  type TtftFigures,
+  type WebSocketFrame,
 } from './contract/frame.js';
 export {
   DEFAULT_CHANNEL,

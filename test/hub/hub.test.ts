@@ -49,10 +49,11 @@ function stream(id: string, out: number, firstAt: number | null, lastAt: number 
 
 describe('hub over Socket.IO', () => {
   it('acknowledges subscribe with the latest frame', async () => {
-    const { port } = await startHub();
+    const { hub, port } = await startHub();
     const client = await dashboard(port);
 
-    expect(client.reply).toEqual({ tps: 0, high: 0, low: 0, active: 0, at: 1_764_842_005_000 });
+    expect(client.reply).toEqual(hub.latestFrame());
+    expect(client.reply).toMatchObject({ tps: 0, high: 0, low: 0, active: 0, at: 1_764_842_005_000, busReady: true });
   });
 
   it('rejects an unknown room with an error code', async () => {
@@ -76,7 +77,7 @@ describe('hub over Socket.IO', () => {
     scheduler.fire();
     await waitFor(() => member.frames.length === 1, { what: 'the first tick frame' });
 
-    expect(member.frames[0]).toEqual({ tps: 20.5, high: 20.5, low: 20.5, active: 1, at: 1_764_842_006_000 });
+    expect(member.frames[0]).toMatchObject({ tps: 20.5, high: 20.5, low: 20.5, active: 1, total: 20.5, at: 1_764_842_006_000 });
     expect(outsider.frames).toEqual([]);
   });
 
@@ -271,5 +272,61 @@ describe('hub ingest', () => {
     expect(hub.stats.ingest.streamsAdopted).toBe(3);
     expect(before).toMatchObject({ tps: 18.3, active: 3 });
     expect(hub.latestFrame()).toMatchObject({ tps: 10, active: 1 });
+  });
+});
+
+describe('hub against hostile clients', () => {
+  it('answers a path that is not a URL with 404', async () => {
+    const { port } = await startHub();
+    const { request } = await import('node:http');
+
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const sent = request({ host: '127.0.0.1', port, path: '//' }, (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      });
+      sent.once('error', reject);
+      sent.end();
+    });
+
+    expect(status).toBe(404);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+  });
+
+  it('survives a subscribe with an object that cannot be printed', async () => {
+    const { port } = await startHub();
+    const client = await dashboard(port, 'metering');
+    const hostile = { toString: 'not a function' };
+
+    const reply = await client.socket.timeout(5_000).emitWithAck('subscribe', hostile as unknown as string);
+
+    expect(reply).toMatchObject({ error: { code: 'UNKNOWN_ROOM', message: expect.stringContaining('of type object') } });
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+  });
+
+  it('ignores an update implying an impossible rate', async () => {
+    const { bus, hub, scheduler } = await startHub();
+    await bus.publish('metering:updates', update('n', [{ ...stream('a', 5_000_000, 0, 1e-300) }]));
+    await bus.publish('metering:updates', update('n', [{ ...stream('b', 9e15, 0, 1) }]));
+    await bus.publish('metering:updates', update('n', [stream('c', 41, 0, 1_000)]));
+    await waitFor(() => hub.stats.ingest.messagesReceived === 3, { what: 'three messages' });
+    scheduler.fire();
+
+    expect(hub.stats.ingest.ignored.implausible_rate).toBe(2);
+    expect(hub.latestFrame()).toMatchObject({ tps: 41, high: 41, active: 1 });
+  });
+
+  it('closes a server that close() met while listening', async () => {
+    const bus = new MemoryBus();
+    const hub = new Hub({ bus, port: 0, logger: silentLogger });
+    const listening = hub.listen();
+    const closing = hub.close();
+    const { port } = await listening;
+    await closing;
+
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    await bus.close();
   });
 });

@@ -104,6 +104,30 @@ describe('Meter', () => {
   });
 });
 
+describe('Meter.endNode', () => {
+  it('ends the streams of one node label only', () => {
+    const { meter } = meterAt();
+    meter.begin('a1', { node: 'a' });
+    meter.begin('a2', { node: 'a' });
+    meter.begin('b1', { node: 'b' });
+    meter.begin('x');
+    meter.end('a2');
+
+    expect(meter.endNode('a')).toBe(1);
+    expect([...meter.ids()]).toEqual(['b1', 'x']);
+    expect(meter.endNode('a')).toBe(0);
+  });
+
+  it('forgets a re-begun stream under its old node', () => {
+    const { meter } = meterAt();
+    meter.begin('s', { node: 'a' });
+    meter.begin('s', { node: 'b' });
+
+    expect(meter.endNode('a')).toBe(0);
+    expect(meter.endNode('b')).toBe(1);
+  });
+});
+
 describe('ExtremaWindow', () => {
   it('tracks the max and min of a sliding window', () => {
     const window = new ExtremaWindow();

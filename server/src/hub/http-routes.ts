@@ -1,50 +1,64 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** What the HTTP routes read from the hub. */
-export interface HttpRouteSources {
-  /** Latest frame, already encoded as JSON. */
-  latestFrameJson: () => string;
-  /** Whether the hub is subscribed to the bus. */
-  isReady: () => boolean;
-}
-
-type Route = (request: IncomingMessage, response: ServerResponse) => void;
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
 
 /**
- * Builds the handler of the hub's plain HTTP routes. Socket.IO handles its
- * own path on the same server before this handler sees a request.
+ * Builds the request handler of the hub's HTTP routes, by exact path.
+ * Socket.IO handles its own path on the same server before this handler
+ * sees a request. Only GET and HEAD are served.
  */
-export function createHttpHandler(sources: HttpRouteSources): Route {
-  const routes: Record<string, Route> = {
-    '/healthz': (_request, response) => sendJson(response, 200, '{"status":"ok"}'),
-    '/readyz': (_request, response) => {
-      const ready = sources.isReady();
-      sendJson(response, ready ? 200 : 503, JSON.stringify({ ready, bus: ready ? 'subscribed' : 'not subscribed' }));
-    },
-    '/stats': (_request, response) => sendJson(response, 200, sources.latestFrameJson()),
-  };
+export function createHttpHandler(routes: Record<string, RouteHandler>, onError: (error: unknown) => void): RouteHandler {
+  const table = new Map(Object.entries(routes));
 
   return (request, response) => {
-    const path = new URL(request.url ?? '/', 'http://hub').pathname;
-    const route = routes[path];
-    if (!route || !Object.hasOwn(routes, path)) {
-      sendJson(response, 404, JSON.stringify({ error: { code: 'NOT_FOUND', message: `No route ${path}.` } }));
+    const path = requestPath(request);
+    if (path.startsWith('/socket.io/')) return;
+
+    const route = table.get(path);
+    if (!route) {
+      sendJson(response, 404, errorBody('NOT_FOUND', `No route ${path}.`));
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('allow', 'GET, HEAD');
-      sendJson(response, 405, JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${path}; use GET.` } }));
+      sendJson(response, 405, errorBody('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use GET.`));
       return;
     }
-    route(request, response);
+
+    Promise.resolve()
+      .then(() => route(request, response))
+      .catch((error: unknown) => {
+        onError(error);
+        if (!response.headersSent) sendJson(response, 500, errorBody('INTERNAL', 'The hub failed to build the response; see its log.'));
+        else response.destroy();
+      });
   };
 }
 
-function sendJson(response: ServerResponse, status: number, body: string): void {
+/**
+ * Returns the path of a request without its query. Parsed by hand because
+ * `new URL` reads a path such as `//x` as a host and throws.
+ */
+export function requestPath(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  const query = url.search(/[?#]/);
+  return query >= 0 ? url.slice(0, query) : url;
+}
+
+/** Sends a JSON body that is already encoded. */
+export function sendJson(response: ServerResponse, status: number, body: string): void {
+  send(response, status, 'application/json; charset=utf-8', body);
+}
+
+export function send(response: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
   response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': contentType,
     'cache-control': 'no-store',
     'content-length': Buffer.byteLength(body),
   });
   response.end(body);
+}
+
+export function errorBody(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } });
 }

@@ -1,5 +1,6 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 import {
   type Bus,
@@ -9,13 +10,25 @@ import {
   type Logger,
   type MeteringFrame,
   RedisBus,
+  type SliceFrame,
 } from '@metering-hub/shared';
 
 import { Ingest, type IngestStats } from '../ingest/ingest.js';
 import { Meter, meterDefaults } from '../meter/meter.js';
-import { createHttpHandler } from './http-routes.js';
+import { groupFigures, type RateTally } from '../meter/rate-tally.js';
+import { TtftWindow } from '../meter/ttft-window.js';
+import type { BackpressureOptions } from './backpressure.js';
+import { EncodedFrame } from './encoded-frame.js';
+import { buildFrame, emptyFrame } from './frame-builder.js';
+import { History } from './history.js';
+import { createHttpHandler, requestPath, type RouteHandler, send, sendJson } from './http-routes.js';
+import { HubMetrics } from './metrics.js';
 import { SocketTransport } from './socket-transport.js';
+import { SseTransport } from './sse-transport.js';
+import { staticRoutes } from './static-files.js';
 import { type Scheduler, Ticker } from './ticker.js';
+import type { FrameTransport, TransportName } from './transport.js';
+import { WsTransport } from './ws-transport.js';
 
 export interface HubOptions {
   /** Bus to subscribe on. Left open on close. Give this or `redisUrl`. */
@@ -30,6 +43,12 @@ export interface HubOptions {
   host?: string;
   /** Largest update message accepted, in bytes. @default 1_048_576 */
   maxMessageBytes?: number;
+  /** Limits for dashboards that stop reading (ws and SSE). */
+  backpressure?: BackpressureOptions;
+  /** Ms between WebSocket pings; an unanswered ping drops the client. @default 30_000 */
+  wsHeartbeatMs?: number;
+  /** Ms between SSE comment lines. @default 15_000 */
+  sseHeartbeatMs?: number;
   /** Root logger; each module logs through a child. @default a pino logger at LOG_LEVEL */
   logger?: Logger;
   /** Monotonic clock in ms for staleness and the window. @default performance.now */
@@ -44,13 +63,19 @@ export interface HubOptions {
 export interface HubStats {
   ingest: IngestStats;
   ticks: number;
-  /** JSON encodings of frames by the hub itself, at most one per tick. */
+  /** JSON encodings of frames by the hub, at most one per tick. */
   frameEncodings: number;
+  /** Times the hub subscribed again after losing the bus. */
+  resubscriptions: number;
 }
+
+// Path of the plain WebSocket; every other upgrade but Socket.IO's is refused.
+const WS_PATH = '/ws';
 
 /**
  * The metering hub: subscribes to node updates, feeds the meter, takes one
- * snapshot per tick and pushes it to every dashboard.
+ * snapshot per tick and pushes it to every dashboard, over Socket.IO, a
+ * plain WebSocket and Server-Sent Events.
  */
 export class Hub {
   readonly stats: HubStats;
@@ -61,20 +86,28 @@ export class Hub {
   private readonly port: number;
   private readonly host: string;
   private readonly log: Logger;
+  private readonly now: () => number;
   private readonly wallClock: () => number;
   private readonly meter: Meter;
+  private readonly ttft = new TtftWindow();
   private readonly ingest: Ingest;
+  private readonly history = new History();
+  private readonly metrics: HubMetrics;
   private readonly ticker: Ticker;
-  private readonly activeIntervalMs: number;
   private readonly httpServer: HttpServer;
   private readonly sockets: SocketTransport;
-  private frame: MeteringFrame;
-  // Encoded on first use after each tick, then shared by every reader.
-  private frameJson: string | undefined;
+  private readonly ws: WsTransport;
+  private readonly sse: SseTransport;
+  private readonly activeIntervalMs = meterDefaults.activeIntervalSeconds * 1000;
   private readonly frameListeners = new Set<(frame: MeteringFrame) => void>();
+  private latest: EncodedFrame;
+  private groups: { node: ReadonlyMap<string, RateTally>; model: ReadonlyMap<string, RateTally> };
+  private historyJson: string | undefined;
   private stopReadyWatch: (() => void) | undefined;
+  private everReady = false;
   private state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   private closing: Promise<void> | undefined;
+  private listening: Promise<unknown> | undefined;
 
   constructor(options: HubOptions = {}) {
     const root = options.logger ?? createRootLogger();
@@ -88,35 +121,62 @@ export class Hub {
     this.channel = options.channel ?? DEFAULT_CHANNEL;
     this.port = options.port ?? 3000;
     this.host = options.host ?? '127.0.0.1';
+    this.now = options.now ?? (() => performance.now());
     this.wallClock = options.wallClock ?? Date.now;
-
-    const now = options.now ?? (() => performance.now());
-    this.meter = new Meter({ now: () => now() / 1000 });
+    this.meter = new Meter({ now: () => this.now() / 1000 });
     this.ingest = new Ingest({
       meter: this.meter,
       logger: root,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      onFirstToken: (ttftMs, agoMs) => this.onFirstToken(ttftMs, agoMs),
     });
-    this.stats = { ingest: this.ingest.stats, ticks: 0, frameEncodings: 0 };
+    this.stats = { ingest: this.ingest.stats, ticks: 0, frameEncodings: 0, resubscriptions: 0 };
+    this.latest = this.encode(emptyFrame(this.wallClock()));
+    this.groups = { node: new Map(), model: new Map() };
 
-    this.frame = { tps: 0, high: 0, low: 0, active: 0, at: this.wallClock() };
+    const transportEvents = {
+      onSent: (transport: TransportName, count: number) => this.metrics.countSent(transport, count),
+      onSkipped: (transport: TransportName, count: number) => this.metrics.countSkipped(transport, count),
+      onDropped: (transport: TransportName, reason: 'slow' | 'dead') => this.metrics.countDropped(transport, reason),
+    };
+    this.metrics = new HubMetrics({
+      ingest: this.ingest.stats,
+      clients: () => ({ 'socket.io': this.sockets.clientCount(), ws: this.ws.clientCount(), sse: this.sse.clientCount() }),
+      redisReconnects: () => this.stats.resubscriptions,
+    });
 
-    this.httpServer = createServer(createHttpHandler({
-      latestFrameJson: () => this.latestFrameJson(),
-      isReady: () => this.bus.isReady(),
+    this.httpServer = createServer(createHttpHandler(this.routes(), (error) => {
+      this.log.error({ err: error }, 'HTTP route failed');
     }));
+    this.httpServer.on('upgrade', (request, socket, head) => this.onUpgrade(request, socket, head));
     this.sockets = new SocketTransport({
       httpServer: this.httpServer,
       logger: root,
-      latestFrame: () => this.frame,
+      latestFrame: () => this.latest.frame,
+      slice: (scope, key) => this.slice(scope, key),
+      ...transportEvents,
     });
+    this.ws = new WsTransport({
+      logger: root,
+      latestFrame: () => this.latest,
+      heartbeatMs: options.wsHeartbeatMs,
+      ...options.backpressure,
+      ...transportEvents,
+    });
+    this.sse = new SseTransport({
+      logger: root,
+      latestFrame: () => this.latest,
+      heartbeatMs: options.sseHeartbeatMs,
+      ...options.backpressure,
+      ...transportEvents,
+    });
+
     this.ticker = new Ticker({
       onTick: () => this.tick(),
       nextDelayMs: () => this.meter.interval() * 1000,
       scheduler: options.scheduler,
-      now,
+      now: this.now,
     });
-    this.activeIntervalMs = meterDefaults.activeIntervalSeconds * 1000;
   }
 
   /**
@@ -124,10 +184,15 @@ export class Hub {
    * subscription completes whenever the bus can be reached, so a hub whose
    * Redis is down starts anyway and reports not ready on /readyz.
    */
-  async listen(): Promise<AddressInfo> {
-    if (this.state !== 'new') throw new Error(`Cannot listen: the hub is ${this.state}.`);
+  listen(): Promise<AddressInfo> {
+    if (this.state !== 'new') return Promise.reject(new Error(`Cannot listen: the hub is ${this.state}.`));
     this.state = 'listening';
+    const listening = this.start();
+    this.listening = listening.catch(() => {});
+    return listening;
+  }
 
+  private async start(): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
       this.httpServer.once('error', reject);
       this.httpServer.listen(this.port, this.host, () => {
@@ -136,9 +201,7 @@ export class Hub {
       });
     });
 
-    this.stopReadyWatch = this.bus.onReadyChange((ready) => {
-      this.log.info({ ready, channel: this.channel }, ready ? 'Subscribed to node updates' : 'Lost the subscription to node updates');
-    });
+    this.stopReadyWatch = this.bus.onReadyChange((ready) => this.onReadyChange(ready));
     this.bus.subscribe(this.channel, (message) => this.onMessage(message)).catch((error: unknown) => {
       this.log.error({ err: error, channel: this.channel }, 'Subscribing to node updates failed');
     });
@@ -155,16 +218,7 @@ export class Hub {
 
   /** Returns the frame of the latest tick. */
   latestFrame(): MeteringFrame {
-    return this.frame;
-  }
-
-  /** Returns the frame of the latest tick as JSON, encoded at most once per tick. */
-  latestFrameJson(): string {
-    if (this.frameJson === undefined) {
-      this.frameJson = JSON.stringify(this.frame);
-      this.stats.frameEncodings += 1;
-    }
-    return this.frameJson;
+    return this.latest.frame;
   }
 
   /**
@@ -180,9 +234,9 @@ export class Hub {
     return this.bus.isReady();
   }
 
-  /** Number of connected Socket.IO clients. */
-  get clientCount(): number {
-    return this.sockets.clientCount;
+  /** Dashboards connected now, by transport. */
+  clientCounts(): Record<TransportName, number> {
+    return { 'socket.io': this.sockets.clientCount(), ws: this.ws.clientCount(), sse: this.sse.clientCount() };
   }
 
   /**
@@ -195,40 +249,108 @@ export class Hub {
   }
 
   private async shutdown(): Promise<void> {
+    // A close that arrives while listen() is under way waits for it, so
+    // the server it opens is closed too.
+    await this.listening;
     this.state = 'closing';
     this.ticker.stop();
     this.frameListeners.clear();
     this.stopReadyWatch?.();
 
-    const listening = this.httpServer.listening;
-    if (listening) {
-      await this.sockets.close();
-      this.httpServer.closeAllConnections();
-    }
+    await this.ws.close();
+    await this.sse.close();
+    if (this.httpServer.listening) await this.sockets.close();
     if (this.ownsBus) await this.bus.close();
 
     this.state = 'closed';
     this.log.info({ ticks: this.stats.ticks }, 'Hub closed');
   }
 
+  private routes(): Record<string, RouteHandler> {
+    return {
+      '/healthz': (_request, response) => sendJson(response, 200, '{"status":"ok"}'),
+      '/readyz': (_request, response) => {
+        const ready = this.bus.isReady();
+        sendJson(response, ready ? 200 : 503, JSON.stringify({ ready, bus: ready ? 'subscribed' : 'not subscribed' }));
+      },
+      '/stats': (_request, response) => sendJson(response, 200, this.latest.json),
+      '/history': (_request, response) => {
+        this.historyJson ??= JSON.stringify(this.history.downsampled());
+        sendJson(response, 200, this.historyJson);
+      },
+      '/metrics': async (_request, response) => {
+        send(response, 200, this.metrics.registry.contentType, await this.metrics.registry.metrics());
+      },
+      '/events': (request, response) => this.sse.handle(request, response),
+      ...staticRoutes(),
+    };
+  }
+
+  private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = requestPath(request);
+    if (path === WS_PATH) {
+      this.ws.handleUpgrade(request, socket, head);
+    } else if (!path.startsWith('/socket.io/')) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    }
+  }
+
+  private onReadyChange(ready: boolean): void {
+    if (ready && this.everReady) this.stats.resubscriptions += 1;
+    if (ready) this.everReady = true;
+    this.log.info({ ready, channel: this.channel }, ready ? 'Subscribed to node updates' : 'Lost the subscription to node updates');
+  }
+
   private onMessage(message: string): void {
-    this.ingest.handle(message);
+    const carriedTokens = this.ingest.handle(message);
     // While idle the next tick may be up to the idle interval away; a
-    // message that made a stream active brings it forward.
-    if (this.ticker.pendingDelayMs > this.activeIntervalMs) this.ticker.reschedule();
+    // message with tokens brings it forward. Asking the meter scans the
+    // streams, so messages without tokens do not ask.
+    if (carriedTokens && this.ticker.pendingDelayMs > this.activeIntervalMs) this.ticker.reschedule();
+  }
+
+  private onFirstToken(ttftMs: number, agoMs: number): void {
+    this.ttft.record((this.now() - agoMs) / 1000, ttftMs);
+    if (ttftMs >= 0) this.metrics.observeTtft(ttftMs / 1000);
+  }
+
+  private slice(scope: SliceFrame['scope'], key: string): SliceFrame {
+    const tally = this.groups[scope].get(key);
+    const figures = tally ? groupFigures(key, tally) : { key, tps: 0, total: 0, active: 0 };
+    return { scope, key, tps: figures.tps, total: figures.total, active: figures.active, at: this.latest.frame.at };
+  }
+
+  private encode(frame: MeteringFrame): EncodedFrame {
+    return new EncodedFrame(frame, this.stats.ticks, () => {
+      this.stats.frameEncodings += 1;
+    });
   }
 
   private tick(): void {
     try {
-      const snapshot = this.meter.snapshot();
-      this.frame = { ...snapshot, at: this.wallClock() };
-      this.frameJson = undefined;
       this.stats.ticks += 1;
-      this.sockets.broadcast(this.frame);
-      for (const listener of this.frameListeners) listener(this.frame);
-      this.log.debug(this.frame, 'Tick');
+      const snapshot = this.meter.snapshot();
+      const frame = buildFrame({
+        snapshot,
+        ttft: this.ttft.figures(this.now() / 1000),
+        at: this.wallClock(),
+        busReady: this.bus.isReady(),
+      });
+      this.latest = this.encode(frame);
+      this.groups = { node: snapshot.nodes, model: snapshot.models };
+      this.history.add(this.now(), { at: frame.at, tps: frame.tps, total: frame.total });
+      this.historyJson = undefined;
+
+      for (const transport of this.transports()) transport.broadcast(this.latest);
+      this.metrics.observeFrame(this.latest);
+      for (const listener of this.frameListeners) listener(frame);
+      this.log.debug({ tps: frame.tps, active: frame.active }, 'Tick');
     } catch (error) {
       this.log.error({ err: error }, 'Tick failed; the next tick is scheduled all the same');
     }
+  }
+
+  private transports(): FrameTransport[] {
+    return [this.sockets, this.ws, this.sse];
   }
 }

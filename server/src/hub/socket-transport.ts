@@ -6,44 +6,87 @@ import {
   type Logger,
   METERING_ROOM,
   type MeteringFrame,
+  MODEL_ROOM_PREFIX,
+  NODE_ROOM_PREFIX,
   type ServerToClientEvents,
+  type SliceFrame,
 } from '@metering-hub/shared';
 import { Server } from 'socket.io';
 
-export interface SocketTransportOptions {
+import type { EncodedFrame } from './encoded-frame.js';
+import type { FrameTransport, TransportEvents } from './transport.js';
+
+export interface SocketTransportOptions extends TransportEvents {
   httpServer: HttpServer;
   logger: Logger;
-  /** Latest frame, for the acknowledgement of `subscribe`. */
+  /** The frame of the latest tick, for the acknowledgement of `subscribe`. */
   latestFrame: () => MeteringFrame;
+  /** The figures of one node or model at the latest tick. */
+  slice: (scope: SliceFrame['scope'], key: string) => SliceFrame;
 }
 
+const SLICE_PREFIXES = [[NODE_ROOM_PREFIX, 'node'], [MODEL_ROOM_PREFIX, 'model']] as const;
+// Node ids are at most 128 characters and model labels 128.
+const MAX_ROOM_LENGTH = MODEL_ROOM_PREFIX.length + 128;
+
 /**
- * Socket.IO dashboards: a client emits `subscribe` with "metering", joins
- * the room, and gets a `metering` event per tick.
+ * Socket.IO dashboards: a client emits `subscribe` with a room name and
+ * gets a `metering` event (or `metering:slice` in a node or model room)
+ * per tick.
  */
-export class SocketTransport {
+export class SocketTransport implements FrameTransport {
+  readonly name = 'socket.io' as const;
+
+  private readonly options: SocketTransportOptions;
   private readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
   private readonly log: Logger;
 
   constructor(options: SocketTransportOptions) {
+    this.options = options;
     this.log = options.logger.child({ module: 'socket-io' });
     // No CORS headers are sent, so browsers allow only same-origin pages.
-    this.io = new Server(options.httpServer, { serveClient: false });
+    // Upgrades to other paths (the plain WebSocket) are left to the hub.
+    this.io = new Server(options.httpServer, { serveClient: false, destroyUpgrade: false });
 
     this.io.on('connection', (socket) => {
       socket.on('subscribe', (room, ack) => {
-        const reply = this.join(room, (name) => socket.join(name), options.latestFrame);
-        if (typeof ack === 'function') ack(reply);
+        try {
+          // A client that passes only a callback still gets its error.
+          if (typeof room === 'function') {
+            (room as (reply: ErrorReply) => void)(this.join(undefined, () => {}) as ErrorReply);
+            return;
+          }
+          const reply = this.join(room, (name) => socket.join(name));
+          if (typeof ack === 'function') ack(reply);
+        } catch (error) {
+          // Events come from untrusted clients; none may take the hub down.
+          this.log.warn({ err: error }, 'Subscribe event failed');
+        }
       });
     });
   }
 
-  /** Sends a frame to the room. Socket.IO encodes it once for all members. */
-  broadcast(frame: MeteringFrame): void {
-    this.io.to(METERING_ROOM).emit('metering', frame);
+  /**
+   * Sends the frame to the metering room and each slice room its slice.
+   * Socket.IO encodes a broadcast once for all members of a room. The
+   * events are volatile: a client whose connection is still busy with the
+   * previous frame skips this one instead of queueing it.
+   */
+  broadcast(frame: EncodedFrame): void {
+    const rooms = this.io.of('/').adapter.rooms;
+    this.io.to(METERING_ROOM).volatile.emit('metering', frame.frame);
+    let sent = rooms.get(METERING_ROOM)?.size ?? 0;
+
+    for (const [room, members] of rooms) {
+      const target = parseSliceRoom(room);
+      if (!target) continue;
+      this.io.to(room).volatile.emit('metering:slice', this.options.slice(target.scope, target.key));
+      sent += members.size;
+    }
+    this.options.onSent?.('socket.io', sent);
   }
 
-  get clientCount(): number {
+  clientCount(): number {
     return this.io.engine.clientsCount;
   }
 
@@ -52,22 +95,45 @@ export class SocketTransport {
    * closes the server it is attached to. Close other transports first.
    */
   async close(): Promise<void> {
+    this.io.disconnectSockets(true);
+    // Stop accepting first, then cut every connection: one that is not
+    // Socket.IO's (a request whose headers never finish, a browser's spare
+    // connection) would otherwise keep the server open.
+    const { httpServer } = this.options;
+    httpServer.close();
+    httpServer.closeAllConnections();
     await this.io.close();
     this.io.removeAllListeners();
   }
 
-  private join(
-    room: unknown,
-    joinRoom: (name: string) => unknown,
-    latestFrame: () => MeteringFrame,
-  ): MeteringFrame | ErrorReply {
-    if (room !== METERING_ROOM) {
-      this.log.debug({ room: String(room).slice(0, 100) }, 'Subscribe to an unknown room rejected');
+  private join(room: unknown, joinRoom: (name: string) => unknown): MeteringFrame | SliceFrame | ErrorReply {
+    if (room === METERING_ROOM) {
+      joinRoom(room);
+      return this.options.latestFrame();
+    }
+
+    const target = typeof room === 'string' && room.length <= MAX_ROOM_LENGTH ? parseSliceRoom(room) : undefined;
+    if (!target) {
+      // Never String(room): a client can send an object whose conversion throws.
+      const shown = typeof room === 'string' ? JSON.stringify(room.slice(0, 100)) : `of type ${typeof room}`;
+      this.log.debug({ room: shown }, 'Subscribe to an unknown room rejected');
       return {
-        error: { code: 'UNKNOWN_ROOM', message: `Unknown room ${JSON.stringify(String(room).slice(0, 100))}; subscribe to "metering".` },
+        error: {
+          code: 'UNKNOWN_ROOM',
+          message: `Unknown room ${shown}; subscribe to "metering", "${NODE_ROOM_PREFIX}<node id>" or "${MODEL_ROOM_PREFIX}<model>".`,
+        },
       };
     }
-    joinRoom(room);
-    return latestFrame();
+    joinRoom(room as string);
+    return this.options.slice(target.scope, target.key);
   }
+}
+
+function parseSliceRoom(room: string): { scope: SliceFrame['scope']; key: string } | undefined {
+  for (const [prefix, scope] of SLICE_PREFIXES) {
+    if (room.startsWith(prefix) && room.length > prefix.length) {
+      return { scope, key: room.slice(prefix.length) };
+    }
+  }
+  return undefined;
 }

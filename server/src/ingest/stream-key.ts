@@ -3,10 +3,5 @@
  * prefix keeps keys unique whatever characters the ids contain.
  */
 export function streamKey(node: string, id: string): string {
-  return `${nodePrefix(node)}${id}`;
-}
-
-/** Start shared by the keys of every stream of a node. */
-export function nodePrefix(node: string): string {
-  return `${node.length}:${node}`;
+  return `${node.length}:${node}${id}`;
 }

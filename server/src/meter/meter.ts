@@ -100,6 +100,9 @@ export class Meter {
   private readonly options: Required<Omit<MeterOptions, 'now'>>;
   private readonly now: () => number;
   private readonly streams = new Map<string, StreamState>();
+  // Ids of the streams of each node label, so a node's streams end without
+  // a scan of every stream.
+  private readonly idsByNode = new Map<string, Set<string>>();
   private readonly extrema = new ExtremaWindow();
 
   constructor(options: MeterOptions = {}) {
@@ -110,6 +113,15 @@ export class Meter {
   /** Starts (or restarts) a stream with no tokens. */
   begin(id: string, labels?: StreamLabels): void {
     const now = this.now();
+    this.unindex(id);
+    if (labels?.node !== undefined) {
+      let ids = this.idsByNode.get(labels.node);
+      if (!ids) {
+        ids = new Set();
+        this.idsByNode.set(labels.node, ids);
+      }
+      ids.add(id);
+    }
     this.streams.set(id, {
       output: 0,
       reasoning: 0,
@@ -160,7 +172,17 @@ export class Meter {
 
   /** Ends a stream. Returns false if it was not known. */
   end(id: string): boolean {
+    this.unindex(id);
     return this.streams.delete(id);
+  }
+
+  /** Ends every stream labeled with the node. Returns how many ended. */
+  endNode(node: string): number {
+    const ids = this.idsByNode.get(node);
+    if (!ids) return 0;
+    this.idsByNode.delete(node);
+    for (const id of ids) this.streams.delete(id);
+    return ids.size;
   }
 
   has(id: string): boolean {
@@ -215,7 +237,9 @@ export class Meter {
     const tps = fleet.mean();
 
     this.extrema.evictUpTo(now - this.options.windowSeconds);
-    if (tps >= this.options.extremaFloor) {
+    // An infinite rate (tokens over a duration that underflows) is not kept:
+    // it would stand as HIGH for the whole window.
+    if (tps >= this.options.extremaFloor && Number.isFinite(tps)) {
       // Readings under the floor never become HIGH or LOW, so keeping them
       // would only cost memory.
       this.extrema.push(now, tps);
@@ -232,6 +256,14 @@ export class Meter {
       nodes,
       models,
     };
+  }
+
+  private unindex(id: string): void {
+    const node = this.streams.get(id)?.labels?.node;
+    if (node === undefined) return;
+    const ids = this.idsByNode.get(node);
+    ids?.delete(id);
+    if (ids?.size === 0) this.idsByNode.delete(node);
   }
 
   private markToken(id: string, tokenAt: number): StreamState | undefined {
@@ -255,6 +287,7 @@ export class Meter {
     for (const [id, stream] of this.streams) {
       const quietSince = stream.firstTokenAt === undefined ? stream.begunAt : stream.lastHeardAt;
       if (now - quietSince > staleSeconds) {
+        this.unindex(id);
         this.streams.delete(id);
         continue;
       }

@@ -1,0 +1,119 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+import type { Logger } from '@metering-hub/shared';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+import { Backpressure, type BackpressureOptions } from './backpressure.js';
+import type { EncodedFrame } from './encoded-frame.js';
+import type { FrameTransport, TransportEvents } from './transport.js';
+
+export interface WsTransportOptions extends BackpressureOptions, TransportEvents {
+  logger: Logger;
+  /** The frame of the latest tick, sent to each client on connect. */
+  latestFrame: () => EncodedFrame;
+  /**
+   * Ms between pings. A client whose pong for the previous ping has not
+   * arrived by the next one is disconnected. @default 30_000
+   */
+  heartbeatMs?: number;
+}
+
+// Dashboards only receive; the largest message a client may send.
+const MAX_CLIENT_MESSAGE_BYTES = 4_096;
+
+/**
+ * Plain WebSocket dashboards at `/ws`: JSON text frames
+ * `{"type":"metering", ...}`, the latest one on connect.
+ */
+export class WsTransport implements FrameTransport {
+  readonly name = 'ws' as const;
+
+  private readonly options: WsTransportOptions;
+  private readonly log: Logger;
+  private readonly server: WebSocketServer;
+  private readonly backpressure: Backpressure;
+  private readonly alive = new WeakSet<WebSocket>();
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(options: WsTransportOptions) {
+    this.options = options;
+    this.log = options.logger.child({ module: 'ws' });
+    this.backpressure = new Backpressure(options);
+    this.server = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+      perMessageDeflate: false,
+    });
+    this.server.on('connection', (socket) => this.onConnection(socket));
+    this.heartbeat = setInterval(() => this.pingAll(), options.heartbeatMs ?? 30_000);
+    this.heartbeat.unref();
+  }
+
+  /** Takes over an HTTP upgrade request for `/ws`. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.server.handleUpgrade(request, socket, head, (client) => this.server.emit('connection', client, request));
+  }
+
+  broadcast(frame: EncodedFrame): void {
+    let sent = 0;
+    let skipped = 0;
+    for (const client of this.server.clients) {
+      if (client.readyState !== client.OPEN) continue;
+
+      const decision = this.backpressure.decide(client, client.bufferedAmount);
+      if (decision === 'drop') {
+        this.drop(client, 'slow');
+      } else if (decision === 'skip') {
+        skipped += 1;
+      } else {
+        client.send(frame.webSocket, { binary: false });
+        sent += 1;
+      }
+    }
+    this.options.onSent?.('ws', sent);
+    if (skipped > 0) this.options.onSkipped?.('ws', skipped);
+  }
+
+  clientCount(): number {
+    return this.server.clients.size;
+  }
+
+  /** Closes every client with 1001 (going away) and stops the heartbeat. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const client of this.server.clients) client.close(1001, 'hub shutting down');
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // A client that does not complete the closing handshake is cut off.
+    for (const client of this.server.clients) client.terminate();
+  }
+
+  private onConnection(socket: WebSocket): void {
+    this.alive.add(socket);
+    socket.on('pong', () => this.alive.add(socket));
+    socket.on('message', () => {
+      this.log.debug('Message from a WebSocket dashboard ignored');
+    });
+    socket.on('error', (error) => {
+      this.log.debug({ err: error }, 'WebSocket client error');
+    });
+    socket.send(this.options.latestFrame().webSocket, { binary: false });
+  }
+
+  private pingAll(): void {
+    for (const client of this.server.clients) {
+      if (!this.alive.has(client)) {
+        this.drop(client, 'dead');
+        continue;
+      }
+      this.alive.delete(client);
+      client.ping();
+    }
+  }
+
+  private drop(client: WebSocket, reason: 'slow' | 'dead'): void {
+    this.log.info({ reason }, 'WebSocket dashboard disconnected');
+    this.options.onDropped?.('ws', reason);
+    client.terminate();
+  }
+}
