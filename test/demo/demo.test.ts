@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
@@ -45,11 +47,40 @@ describe('pnpm demo', () => {
     expect(run.stdout).toMatch(/Stopping \(duration\): \d+ streams started/);
   });
 
-  it('falls back to a synthetic workload without the data file', async () => {
-    const run = await runDemo(['--speed', '30', '--duration', '1', '--port', '0', '--data', '/nonexistent/conv.csv']);
+  it('replays the synthetic workload on request', async () => {
+    const run = await runDemo(['--speed', '30', '--duration', '1', '--port', '0', '--synthetic']);
 
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('a synthetic trace with the conv statistics');
+    expect(run.stdout).toMatch(/Workload: \d+ requests from a synthetic trace with the conv statistics\n/);
+  });
+
+  it('reports a busy port without a stack trace', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const run = await runDemo(['--duration', '1', '--port', String(port)]);
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`demo: Cannot listen on 127.0.0.1:${port}: the port is in use.`);
+      expect(run.stderr).not.toContain('    at ');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('ends quietly when its reader goes away', async () => {
+    const child = spawn('bash', ['-c', 'pnpm -s demo --speed 30 --duration 3 --port 0 | head -2'], {
+      cwd: root,
+      env: { ...process.env, REDIS_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.once('close', resolve));
+
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('EPIPE');
   });
 
   it.each([
@@ -57,6 +88,8 @@ describe('pnpm demo', () => {
     [['--nodes', '0'], 'Invalid --nodes "0": expected an integer from 1 to 1000.'],
     [['--colour'], "Unknown option '--colour'"],
     [['--no-hub'], '--no-hub needs REDIS_URL'],
+    [['--speed', '-1'], 'Invalid --speed "-1": expected a number from 0.001 to 10000.'],
+    [['--data', '/nonexistent/conv.csv'], 'Invalid --data "/nonexistent/conv.csv": no such file.'],
   ])('rejects %j with a clear message', async (args, message) => {
     const run = await runDemo(args);
 
@@ -89,5 +122,21 @@ describe('docker-compose.yml', () => {
       expect(result.stderr, command).toBe('');
       expect(result.status, command).toBe(0);
     }
+  });
+
+  it('runs Redis, two hubs and the nodes with health checks', () => {
+    const file = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
+    const text = file.slice(file.indexOf('\nservices:'));
+    const services = [...text.matchAll(/^ {2}([a-z][\w-]*):$/gm)].map((match) => match[1]);
+    expect(services).toEqual(['redis', 'install', 'hub-a', 'hub-b', 'nodes']);
+
+    const blocks = text.split(/^ {2}(?=[a-z][\w-]*:$)/m);
+    const block = (name: string) => blocks.find((candidate) => candidate.startsWith(`${name}:`)) ?? '';
+    expect(block('redis')).toContain('healthcheck:');
+    expect(block('hub-a')).toContain('healthcheck: &hub-health');
+    expect(block('hub-b')).toContain('healthcheck: *hub-health');
+    expect(block('hub-a')).toContain('127.0.0.1:3000:3000');
+    expect(block('hub-b')).toContain('127.0.0.1:3001:3000');
+    expect(block('nodes')).toContain('--no-hub');
   });
 });

@@ -20,6 +20,8 @@ export interface DemoOptions {
   durationSeconds: number;
   /** The conv trace to replay, or undefined for the default location. */
   dataPath: string | undefined;
+  /** Replay the synthetic workload even where the conv trace exists. */
+  synthetic: boolean;
   /** HTTP port of the hub. */
   port: number;
   /** Run only the fleet, publishing to REDIS_URL for hubs elsewhere. */
@@ -41,7 +43,9 @@ Options:
   --rate-spread F    each stream's rate is uniform within +-F of the mean (default ${tokenTimingDefaults.rateSpread})
   --seed N           seed of the per-stream rates (default 1)
   --duration S       stop after S seconds; 0 plays the whole hour (default 0)
-  --data PATH        conv trace CSV (default ../shared/data/azure-llm-2023/conv.csv)
+  --data PATH        conv trace CSV (default ../shared/data/azure-llm-2023/conv.csv,
+                     with a synthetic trace of the same statistics where it is absent)
+  --synthetic        replay the synthetic trace even where the conv trace exists
   --port N           HTTP port of the hub; 0 picks a free one (default PORT or 3000)
   --no-hub           run only the simulated nodes, publishing to REDIS_URL
   -h, --help         show this text
@@ -57,7 +61,7 @@ export function parseDemoOptions(args: string[], defaultPort = 3000): DemoOption
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args,
+      args: joinNegativeValues(args),
       strict: true,
       options: {
         speed: { type: 'string' },
@@ -68,13 +72,15 @@ export function parseDemoOptions(args: string[], defaultPort = 3000): DemoOption
         seed: { type: 'string' },
         duration: { type: 'string' },
         data: { type: 'string' },
+        synthetic: { type: 'boolean' },
         port: { type: 'string' },
         'no-hub': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
-    throw new DemoOptionsError(`${(error as Error).message}. Run pnpm demo --help for the options.`);
+    const message = (error as Error).message.replace(/\.*$/, '');
+    throw new DemoOptionsError(`${message}. Run pnpm demo --help for the options.`);
   }
 
   const number = (name: string, fallback: number, min: number, max: number, integer = false): number => {
@@ -98,8 +104,26 @@ export function parseDemoOptions(args: string[], defaultPort = 3000): DemoOption
     seed: number('seed', 1, 0, 2 ** 32 - 1, true),
     durationSeconds: number('duration', 0, 0, 86_400),
     dataPath: typeof values.data === 'string' ? values.data : undefined,
+    synthetic: values.synthetic === true,
     port: number('port', defaultPort, 0, 65_535, true),
     noHub: values['no-hub'] === true,
     help: values.help === true,
   };
+}
+
+// parseArgs reads `--speed -1` as an option followed by another option;
+// joining it into `--speed=-1` lets the range check report the value.
+function joinNegativeValues(args: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    if (arg.startsWith('--') && !arg.includes('=') && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }

@@ -1,9 +1,11 @@
 // `pnpm demo`: the hub with a simulated fleet of chat nodes replaying an
 // hour of real LLM chat traffic, on Redis when REDIS_URL is set and on an
 // in-process bus otherwise. Prints one line per frame.
+import { createRootLogger } from '@metering-hub/shared';
 import { pino } from 'pino';
 
 import { ConfigError, readConfig, readOptionalRedisUrl } from '../config.js';
+import { explainStartError } from '../start-errors.js';
 import { DEMO_USAGE, DemoOptionsError, parseDemoOptions } from './demo-options.js';
 import { runDemo } from './run-demo.js';
 
@@ -21,8 +23,17 @@ async function main(): Promise<void> {
 
   // Logs go to standard error, so the frame lines on standard output stay
   // readable and can be piped on their own.
-  const logger = pino({ level: config.logLevel }, pino.destination(2));
-  await runDemo({ options, config, redisUrl, logger, print: (line) => process.stdout.write(`${line}\n`) });
+  const logger = createRootLogger(config.logLevel, pino.destination(2));
+  // A reader that goes away (`pnpm demo | head`) ends the output, not the
+  // process with an unhandled EPIPE.
+  let outputOpen = true;
+  process.stdout.on('error', () => {
+    outputOpen = false;
+  });
+  const print = (line: string) => {
+    if (outputOpen) process.stdout.write(`${line}\n`);
+  };
+  await runDemo({ options, config, redisUrl, logger, print });
 }
 
 main().catch((error: unknown) => {
@@ -31,6 +42,7 @@ main().catch((error: unknown) => {
     process.exitCode = 2;
     return;
   }
-  process.stderr.write(`demo: failed: ${(error as Error).stack ?? String(error)}\n`);
+  const explained = explainStartError(error);
+  process.stderr.write(`demo: ${explained ?? `failed: ${(error as Error).stack ?? String(error)}`}\n`);
   process.exitCode = 1;
 });

@@ -1,10 +1,20 @@
+import { existsSync } from 'node:fs';
+
 import { type Bus, createPublisher, type Logger, MemoryBus, type Publisher } from '@metering-hub/shared';
 
 import { type HubConfig, redactUrl } from '../config.js';
 import { Hub } from '../hub/hub.js';
 import { onShutdownSignal } from '../shutdown.js';
-import { FleetReplay, loadWorkload, runFleetRealtime, type Workload } from '../workload/index.js';
-import type { DemoOptions } from './demo-options.js';
+import {
+  DEFAULT_CONV_TRACE_PATH,
+  DEFAULT_MODEL_MIX,
+  FleetReplay,
+  loadWorkload,
+  runFleetRealtime,
+  syntheticConvTrace,
+  type Workload,
+} from '../workload/index.js';
+import { type DemoOptions, DemoOptionsError } from './demo-options.js';
 import { formatDuration, formatFrameLine } from './frame-line.js';
 
 export interface RunDemoOptions {
@@ -25,7 +35,7 @@ const FLEET_PROGRESS_MS = 5_000;
  * or SIGTERM arrives; then closes everything it opened.
  */
 export async function runDemo({ options, config, redisUrl, logger, print }: RunDemoOptions): Promise<void> {
-  const workload = await loadWorkload({ dataPath: options.dataPath, seed: options.seed });
+  const workload = await loadDemoWorkload(options);
   const bus: Bus | undefined = redisUrl ? undefined : new MemoryBus();
   const hub = options.noHub ? undefined : new Hub({
     ...(bus ? { bus } : { redisUrl }),
@@ -47,6 +57,7 @@ export async function runDemo({ options, config, redisUrl, logger, print }: RunD
     publishers,
     speed: options.speed,
     seed: options.seed,
+    models: DEFAULT_MODEL_MIX,
     timing: { ttftMs: options.ttftMs, tokensPerSecond: options.tokensPerSecond, rateSpread: options.rateSpread },
   });
 
@@ -84,13 +95,26 @@ export async function runDemo({ options, config, redisUrl, logger, print }: RunD
   if (reason === 'error') process.exitCode = 1;
 }
 
+// The default data file may be absent on a user's machine, and then the
+// synthetic trace stands in; a file named with --data must exist.
+async function loadDemoWorkload(options: DemoOptions): Promise<Workload> {
+  if (options.synthetic) {
+    return { requests: syntheticConvTrace({ seed: options.seed }), source: 'synthetic' };
+  }
+  if (options.dataPath !== undefined && !existsSync(options.dataPath)) {
+    throw new DemoOptionsError(`Invalid --data ${JSON.stringify(options.dataPath)}: no such file. Leave --data out to use the default trace or a synthetic one.`);
+  }
+  return loadWorkload({ dataPath: options.dataPath, seed: options.seed });
+}
+
 function printHeader(print: (line: string) => void, options: DemoOptions, workload: Workload, redisUrl: string | undefined): void {
   const source = workload.source === 'conv.csv'
     ? workload.path
-    : 'a synthetic trace with the conv statistics (conv.csv not found)';
+    : `a synthetic trace with the conv statistics${options.synthetic ? '' : ` (no file at ${DEFAULT_CONV_TRACE_PATH})`}`;
   const spreadPercent = Math.round(options.rateSpread * 100);
   print(`Workload: ${workload.requests.length} requests from ${source}`);
   print(`Fleet: ${options.nodes} nodes, speed ${options.speed}x, TTFT ${options.ttftMs} ms, ${options.tokensPerSecond} tok/s +-${spreadPercent}% per stream`);
+  print(`Models: ${DEFAULT_MODEL_MIX.map((model) => `${model.name} ${Math.round(model.weight * 100)}%${model.reasoningShare > 0 ? ` (${Math.round(model.reasoningShare * 100)}% reasoning)` : ''}`).join(', ')}`);
   print(`Bus: ${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'in-process (set REDIS_URL to use Redis)'}`);
 }
 

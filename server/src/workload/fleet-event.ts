@@ -4,6 +4,6 @@
  * the timeline the hub receives, less the publishers' batching.
  */
 export type FleetEvent =
-  | { type: 'begin'; atMs: number; id: string; publisherIndex: number }
-  | { type: 'token'; atMs: number; id: string; publisherIndex: number; running: number }
+  | { type: 'begin'; atMs: number; id: string; publisherIndex: number; model?: string }
+  | { type: 'token' | 'reasoning'; atMs: number; id: string; publisherIndex: number; running: number }
   | { type: 'end'; atMs: number; id: string; publisherIndex: number };

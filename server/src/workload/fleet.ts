@@ -1,6 +1,7 @@
 import type { Publisher } from '@metering-hub/shared';
 
 import type { FleetEvent } from './fleet-event.js';
+import { modelFor, splitTokens, type WorkloadModel } from './model-mix.js';
 import { checkPositive, WorkloadOptionsError } from './options-check.js';
 import { checkRequests, type WorkloadRequest } from './request.js';
 import {
@@ -31,6 +32,12 @@ export interface FleetReplayOptions {
   speed?: number;
   /** Seed of the per-stream rate draws. @default 0 */
   seed?: number;
+  /**
+   * Models the streams are labelled with, drawn per request by weight.
+   * Without any, streams carry no model label and no reasoning tokens.
+   * @default []
+   */
+  models?: readonly WorkloadModel[];
   /** Prefix of stream ids. Request `i` streams as `${idPrefix}${i}`. @default 'r-' */
   idPrefix?: string;
   /**
@@ -49,6 +56,7 @@ interface InFlightStream {
   endMs: number;
   timing: StreamTiming;
   sent: number;
+  reasoningShare: number;
 }
 
 /**
@@ -63,6 +71,8 @@ export class FleetReplay {
   private readonly model: TokenTimingModel;
   private readonly speed: number;
   private readonly idPrefix: string;
+  private readonly models: readonly WorkloadModel[];
+  private readonly seed: number;
   private readonly onEvent: ((event: FleetEvent) => void) | undefined;
   /** Request indexes by arrival, ties in request order. */
   private readonly arrivalOrder: number[];
@@ -82,6 +92,8 @@ export class FleetReplay {
     this.model = new TokenTimingModel(options.timing, options.seed ?? 0);
     this.speed = options.speed ?? 1;
     this.idPrefix = options.idPrefix ?? 'r-';
+    this.models = options.models ?? [];
+    this.seed = options.seed ?? 0;
     this.onEvent = options.onEvent;
     this.arrivalOrder = this.requests
       .map((_, index) => index)
@@ -155,10 +167,12 @@ export class FleetReplay {
     const timing = this.model.timingFor(index, request.outputTokens);
     const id = `${this.idPrefix}${index}`;
     const endMs = startMs + lastTokenAtMs(timing);
-    this.inFlightStreams.push({ id, publisher, publisherIndex, startMs, endMs, timing, sent: 0 });
+    const model = modelFor(this.models, this.seed, index);
+    const reasoningShare = model?.reasoningShare ?? 0;
+    this.inFlightStreams.push({ id, publisher, publisherIndex, startMs, endMs, timing, sent: 0, reasoningShare });
 
-    publisher.begin(id);
-    this.onEvent?.({ type: 'begin', atMs: this.simMs, id, publisherIndex });
+    publisher.begin(id, model ? { model: model.name } : {});
+    this.onEvent?.({ type: 'begin', atMs: this.simMs, id, publisherIndex, ...(model ? { model: model.name } : {}) });
   }
 
   private stepInFlight(): void {
@@ -181,15 +195,21 @@ export class FleetReplay {
     const running = runningOutputAt(stream.timing, this.simMs - stream.startMs);
     if (running <= stream.sent) return;
 
+    const before = splitTokens(stream.sent, stream.timing.outputTokens, stream.reasoningShare);
+    const after = splitTokens(running, stream.timing.outputTokens, stream.reasoningShare);
     stream.sent = running;
-    stream.publisher.token(stream.id, running);
-    this.onEvent?.({
-      type: 'token',
-      atMs: this.simMs,
-      id: stream.id,
-      publisherIndex: stream.publisherIndex,
-      running,
-    });
+    if (after.reasoning > before.reasoning) {
+      stream.publisher.reasoning(stream.id, after.reasoning);
+      this.emit(stream, 'reasoning', after.reasoning);
+    }
+    if (after.output > before.output) {
+      stream.publisher.token(stream.id, after.output);
+      this.emit(stream, 'token', after.output);
+    }
+  }
+
+  private emit(stream: InFlightStream, type: 'token' | 'reasoning', running: number): void {
+    this.onEvent?.({ type, atMs: this.simMs, id: stream.id, publisherIndex: stream.publisherIndex, running });
   }
 
   private end(stream: InFlightStream): void {

@@ -7,6 +7,7 @@ export {
 export { loadConvTrace, TraceFormatError } from './conv-trace.js';
 export type { FleetEvent } from './fleet-event.js';
 export { FleetReplay, type FleetReplayOptions } from './fleet.js';
+export { DEFAULT_MODEL_MIX, modelFor, splitTokens, type WorkloadModel } from './model-mix.js';
 export {
   DEFAULT_CONV_TRACE_PATH,
   loadWorkload,
