@@ -14,6 +14,10 @@ export interface HubConfig {
   logLevel: string;
   /** `MAX_MESSAGE_BYTES`: largest update message accepted. @default 1_048_576 */
   maxMessageBytes: number;
+  /** `HUB_TOKEN`: token every dashboard must present. @default none (open) */
+  token: string | undefined;
+  /** `ALLOWED_ORIGINS`: comma-separated origins besides the hub's own, or `*`. @default none */
+  allowedOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -34,6 +38,8 @@ export function readConfig(env: Env = process.env): HubConfig {
     channel: readText(env, 'HUB_CHANNEL', DEFAULT_CHANNEL, 256),
     logLevel: readChoice(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     maxMessageBytes: readInteger(env, 'MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1_024, 67_108_864),
+    token: readToken(env, 'HUB_TOKEN'),
+    allowedOrigins: readOrigins(env, 'ALLOWED_ORIGINS'),
   };
 }
 
@@ -87,6 +93,34 @@ function readChoice(env: Env, name: string, fallback: string, choices: string[])
     throw invalid(name, value, `one of ${choices.join(', ')}`);
   }
   return value;
+}
+
+function readToken(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (value.length < 16 || value.length > 512 || /[\s,]/.test(value)) {
+    // The value is a secret, so the message shows its length only.
+    throw new ConfigError(`Invalid ${name} (${value.length} characters): expected 16-512 characters without white space or commas.`);
+  }
+  return value;
+}
+
+function readOrigins(env: Env, name: string): string[] {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') return [];
+  return value.split(',').map((entry) => entry.trim()).map((origin) => {
+    if (origin === '*') return origin;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin) {
+      throw invalid(name, value, 'a comma-separated list of origins such as https://ops.example.com (scheme, host and port, no path), or *');
+    }
+    return origin;
+  });
 }
 
 function invalid(name: string, value: string, accepted: string): ConfigError {

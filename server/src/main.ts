@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     host: config.host,
     channel: config.channel,
     maxMessageBytes: config.maxMessageBytes,
+    access: { token: config.token, allowedOrigins: config.allowedOrigins },
     logger,
   });
 

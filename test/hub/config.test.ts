@@ -15,6 +15,8 @@ describe('readConfig', () => {
       channel: 'metering:updates',
       logLevel: 'info',
       maxMessageBytes: 1_048_576,
+      token: undefined,
+      allowedOrigins: [],
     });
   });
 
@@ -26,6 +28,8 @@ describe('readConfig', () => {
       HUB_CHANNEL: 'tenant-a:updates',
       LOG_LEVEL: 'warn',
       MAX_MESSAGE_BYTES: '65536',
+      HUB_TOKEN: 's3cret-token-0123456789',
+      ALLOWED_ORIGINS: 'https://ops.example.com, http://127.0.0.1:8080',
     });
     expect(config).toEqual({
       redisUrl: 'rediss://hub:secret@cache:6380/2',
@@ -34,6 +38,8 @@ describe('readConfig', () => {
       channel: 'tenant-a:updates',
       logLevel: 'warn',
       maxMessageBytes: 65_536,
+      token: 's3cret-token-0123456789',
+      allowedOrigins: ['https://ops.example.com', 'http://127.0.0.1:8080'],
     });
   });
 
@@ -47,6 +53,8 @@ describe('readConfig', () => {
     [{ HUB_CHANNEL: 'has space' }, 'Invalid HUB_CHANNEL "has space": expected 1-256 characters without white space.'],
     [{ LOG_LEVEL: 'loud' }, 'Invalid LOG_LEVEL "loud": expected one of fatal, error, warn, info, debug, trace, silent.'],
     [{ MAX_MESSAGE_BYTES: '10' }, 'Invalid MAX_MESSAGE_BYTES "10": expected an integer from 1024 to 67108864.'],
+    [{ HUB_TOKEN: 'short' }, 'Invalid HUB_TOKEN (5 characters): expected 16-512 characters without white space or commas.'],
+    [{ ALLOWED_ORIGINS: 'https://ops.example.com/path' }, 'Invalid ALLOWED_ORIGINS "https://ops.example.com/path": expected a comma-separated list of origins'],
   ])('rejects %o', (env, message) => {
     expect(() => readConfig(env)).toThrow(message);
   });

@@ -21,6 +21,10 @@
   const RETRY_MIN_MS = 2000;
   const RETRY_MAX_MS = 30 * 1000;
 
+  // A hub with HUB_TOKEN set serves its figures only with the token; the
+  // page passes on the one it was opened with (/?token=...).
+  const TOKEN = new URLSearchParams(location.search).get('token');
+
   const TPS_COLOR = '#2563eb';
   const TOTAL_COLOR = '#d97706';
 
@@ -197,6 +201,9 @@
     if (connection === 'connecting') {
       text = 'connecting…';
       state = 'pending';
+    } else if (unauthorized) {
+      text = 'not authorized';
+      state = 'down';
     } else if (connection === 'reconnecting') {
       text = 'reconnecting…';
       state = 'down';
@@ -206,6 +213,11 @@
     }
     elements.connection.textContent = text;
     elements.connection.setAttribute('data-state', state);
+    if (unauthorized) {
+      elements.staleNote.hidden = false;
+      elements.staleNote.textContent = 'Not authorized: this hub needs a token. Open the page as /?token=<token>.';
+      return;
+    }
 
     const stale = latestFrame !== null && (connection !== 'open' || busDown);
     document.body.setAttribute('data-stale', String(stale));
@@ -227,10 +239,18 @@
     return '';
   }
 
+  // Set when the hub turns the page's requests away for want of a token.
+  let unauthorized = false;
+
+  function withToken(path) {
+    return TOKEN ? `${path}?token=${encodeURIComponent(TOKEN)}` : path;
+  }
+
   function connect() {
-    const source = new EventSource('/events');
+    const source = new EventSource(withToken('/events'));
 
     source.addEventListener('open', () => {
+      unauthorized = false;
       retryMs = RETRY_MIN_MS;
       connection = 'open';
       liveSinceAt = Infinity;
@@ -247,10 +267,22 @@
       // While CONNECTING the browser retries by itself. CLOSED means it gave
       // up for good, so a new EventSource is the only way back.
       if (source.readyState === EventSource.CLOSED) {
+        checkAuthorization();
         setTimeout(connect, retryMs);
         retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       }
     });
+  }
+
+  // EventSource hides the status of a refused request, so a plain request
+  // tells whether the hub wants a token.
+  function checkAuthorization() {
+    fetch(withToken('/stats'), { cache: 'no-store' })
+      .then((response) => {
+        unauthorized = response.status === 401;
+        renderStatus();
+      })
+      .catch(() => {});
   }
 
   function onMeteringEvent(data) {
@@ -271,8 +303,12 @@
   // ---- chart ----
 
   function loadHistory(afterAt) {
-    fetch('/history', { cache: 'no-store' })
+    fetch(withToken('/history'), { cache: 'no-store' })
       .then((response) => {
+        if (response.status === 401) {
+          unauthorized = true;
+          renderStatus();
+        }
         if (!response.ok) throw new Error(`GET /history returned HTTP ${response.status}`);
         return response.json();
       })

@@ -42,6 +42,7 @@ export async function runDemo({ options, config, redisUrl, logger, print }: RunD
     port: options.port,
     host: config.host,
     channel: config.channel,
+    access: { token: config.token, allowedOrigins: config.allowedOrigins },
     logger,
   });
   const address = await hub?.listen();

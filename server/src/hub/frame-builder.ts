@@ -30,6 +30,7 @@ export function buildFrame({ snapshot, ttft, at, busReady }: FrameParts): Meteri
     nodes: topGroups(snapshot.nodes, FRAME_GROUP_LIMIT),
     models: topGroups(snapshot.models, FRAME_GROUP_LIMIT),
     busReady,
+    stale: !busReady,
   };
 }
 
@@ -48,5 +49,6 @@ export function emptyFrame(at: number): MeteringFrame {
     nodes: [],
     models: [],
     busReady: false,
+    stale: true,
   };
 }

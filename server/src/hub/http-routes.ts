@@ -1,13 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import type { AccessControl } from './access.js';
+
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
+
+export interface HttpHandlerOptions {
+  routes: Record<string, RouteHandler>;
+  /** Paths anyone may read, such as health checks; the rest need `access`. */
+  publicPaths: ReadonlySet<string>;
+  access: AccessControl;
+  onError: (error: unknown) => void;
+}
 
 /**
  * Builds the request handler of the hub's HTTP routes, by exact path.
  * Socket.IO handles its own path on the same server before this handler
- * sees a request. Only GET and HEAD are served.
+ * sees a request. Only GET and HEAD are served, and OPTIONS for CORS.
  */
-export function createHttpHandler(routes: Record<string, RouteHandler>, onError: (error: unknown) => void): RouteHandler {
+export function createHttpHandler({ routes, publicPaths, access, onError }: HttpHandlerOptions): RouteHandler {
   const table = new Map(Object.entries(routes));
 
   return (request, response) => {
@@ -19,9 +29,24 @@ export function createHttpHandler(routes: Record<string, RouteHandler>, onError:
       sendJson(response, 404, errorBody('NOT_FOUND', `No route ${path}.`));
       return;
     }
+    const corsOrigin = access.corsOrigin(request);
+    if (corsOrigin) {
+      response.setHeader('access-control-allow-origin', corsOrigin);
+      response.setHeader('vary', 'Origin');
+    }
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204, { 'access-control-allow-methods': 'GET, HEAD', 'access-control-allow-headers': 'authorization' });
+      response.end();
+      return;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('allow', 'GET, HEAD');
       sendJson(response, 405, errorBody('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use GET.`));
+      return;
+    }
+    const denial = publicPaths.has(path) ? undefined : access.check(request);
+    if (denial) {
+      sendJson(response, denial.status, errorBody(denial.code, denial.message));
       return;
     }
 

@@ -17,12 +17,14 @@ import { Ingest, type IngestStats } from '../ingest/ingest.js';
 import { Meter, meterDefaults } from '../meter/meter.js';
 import { groupFigures, type RateTally } from '../meter/rate-tally.js';
 import { TtftWindow } from '../meter/ttft-window.js';
+import { AccessControl, type AccessOptions } from './access.js';
 import type { BackpressureOptions } from './backpressure.js';
 import { EncodedFrame } from './encoded-frame.js';
 import { buildFrame, emptyFrame } from './frame-builder.js';
 import { History } from './history.js';
 import { createHttpHandler, requestPath, type RouteHandler, send, sendJson } from './http-routes.js';
 import { HubMetrics } from './metrics.js';
+import { type ReadingStore, RedisReadingStore } from './reading-store.js';
 import { SocketTransport } from './socket-transport.js';
 import { SseTransport } from './sse-transport.js';
 import { staticRoutes } from './static-files.js';
@@ -35,6 +37,13 @@ export interface HubOptions {
   bus?: Bus;
   /** Redis to subscribe on; the hub opens and closes the connection. */
   redisUrl?: string;
+  /**
+   * Ms between PINGs on the Redis subscriber, which reveal a connection
+   * gone silent; 0 turns them off. With `redisUrl` only. @default 5_000
+   */
+  redisHealthCheckMs?: number;
+  /** Ms a PING may take before the subscriber reconnects. @default 3_000 */
+  redisHealthTimeoutMs?: number;
   /** Channel of node updates. @default 'metering:updates' */
   channel?: string;
   /** HTTP port; 0 picks a free one. @default 3000 */
@@ -57,6 +66,14 @@ export interface HubOptions {
   wallClock?: () => number;
   /** Timer functions of the ticker. @default the global ones */
   scheduler?: Scheduler;
+  /** Token and allowed origins for dashboards. @default open, same origin only */
+  access?: AccessOptions;
+  /**
+   * Where the readings behind HIGH and LOW outlive the process, so a
+   * restarted hub reports the same extremes. @default a Redis sorted set
+   * `<channel>:readings` when `redisUrl` is given, none otherwise
+   */
+  readingStore?: ReadingStore | false;
 }
 
 /** Counters of a running hub. */
@@ -67,10 +84,15 @@ export interface HubStats {
   frameEncodings: number;
   /** Times the hub subscribed again after losing the bus. */
   resubscriptions: number;
+  /** Readings loaded from the store at start. */
+  readingsRestored: number;
 }
 
 // Path of the plain WebSocket; every other upgrade but Socket.IO's is refused.
 const WS_PATH = '/ws';
+// Paths that carry no figures, open even when a token is set: health
+// checks and the page's static assets.
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/dashboard.js', '/dashboard.css', '/vendor/uPlot.iife.min.js', '/vendor/uPlot.min.css']);
 
 /**
  * The metering hub: subscribes to node updates, feeds the meter, takes one
@@ -100,6 +122,10 @@ export class Hub {
   private readonly sse: SseTransport;
   private readonly activeIntervalMs = meterDefaults.activeIntervalSeconds * 1000;
   private readonly frameListeners = new Set<(frame: MeteringFrame) => void>();
+  private readonly access: AccessControl;
+  private readonly store: ReadingStore | undefined;
+  private readingsLoaded = false;
+  private busDownSince: number | undefined;
   private latest: EncodedFrame;
   private groups: { node: ReadonlyMap<string, RateTally>; model: ReadonlyMap<string, RateTally> };
   private historyJson: string | undefined;
@@ -117,7 +143,12 @@ export class Hub {
     }
 
     this.ownsBus = !options.bus;
-    this.bus = options.bus ?? new RedisBus({ url: options.redisUrl, logger: root.child({ module: 'redis' }) });
+    this.bus = options.bus ?? new RedisBus({
+      url: options.redisUrl,
+      logger: root.child({ module: 'redis' }),
+      healthCheckMs: options.redisHealthCheckMs,
+      healthTimeoutMs: options.redisHealthTimeoutMs,
+    });
     this.channel = options.channel ?? DEFAULT_CHANNEL;
     this.port = options.port ?? 3000;
     this.host = options.host ?? '127.0.0.1';
@@ -130,7 +161,16 @@ export class Hub {
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       onFirstToken: (ttftMs, agoMs) => this.onFirstToken(ttftMs, agoMs),
     });
-    this.stats = { ingest: this.ingest.stats, ticks: 0, frameEncodings: 0, resubscriptions: 0 };
+    this.stats = { ingest: this.ingest.stats, ticks: 0, frameEncodings: 0, resubscriptions: 0, readingsRestored: 0 };
+    this.access = new AccessControl(options.access);
+    this.store = options.readingStore === false
+      ? undefined
+      : options.readingStore ?? (options.redisUrl === undefined ? undefined : new RedisReadingStore({
+        url: options.redisUrl,
+        key: `${this.channel}:readings`,
+        windowMs: meterDefaults.windowSeconds * 1000,
+        logger: root,
+      }));
     this.latest = this.encode(emptyFrame(this.wallClock()));
     this.groups = { node: new Map(), model: new Map() };
 
@@ -138,6 +178,7 @@ export class Hub {
       onSent: (transport: TransportName, count: number) => this.metrics.countSent(transport, count),
       onSkipped: (transport: TransportName, count: number) => this.metrics.countSkipped(transport, count),
       onDropped: (transport: TransportName, reason: 'slow' | 'dead') => this.metrics.countDropped(transport, reason),
+      onIgnoredEvent: (transport: TransportName) => this.metrics.countIgnoredEvent(transport),
     };
     this.metrics = new HubMetrics({
       ingest: this.ingest.stats,
@@ -145,8 +186,11 @@ export class Hub {
       redisReconnects: () => this.stats.resubscriptions,
     });
 
-    this.httpServer = createServer(createHttpHandler(this.routes(), (error) => {
-      this.log.error({ err: error }, 'HTTP route failed');
+    this.httpServer = createServer(createHttpHandler({
+      routes: this.routes(),
+      publicPaths: PUBLIC_PATHS,
+      access: this.access,
+      onError: (error) => this.log.error({ err: error }, 'HTTP route failed'),
     }));
     this.httpServer.on('upgrade', (request, socket, head) => this.onUpgrade(request, socket, head));
     this.sockets = new SocketTransport({
@@ -154,6 +198,7 @@ export class Hub {
       logger: root,
       latestFrame: () => this.latest.frame,
       slice: (scope, key) => this.slice(scope, key),
+      access: this.access,
       ...transportEvents,
     });
     this.ws = new WsTransport({
@@ -206,6 +251,7 @@ export class Hub {
       this.log.error({ err: error, channel: this.channel }, 'Subscribing to node updates failed');
     });
 
+    await this.loadReadings();
     this.ticker.start();
     const address = this.address();
     this.log.info({ host: address.address, port: address.port, channel: this.channel }, 'Hub listening');
@@ -252,15 +298,24 @@ export class Hub {
     // A close that arrives while listen() is under way waits for it, so
     // the server it opens is closed too.
     await this.listening;
+    const wasListening = this.state === 'listening';
     this.state = 'closing';
     this.ticker.stop();
-    this.frameListeners.clear();
     this.stopReadyWatch?.();
+
+    // Stop taking clients, then send the ones connected a last frame, so
+    // dashboards show the figures at shutdown rather than a second old.
+    if (wasListening) {
+      this.httpServer.close();
+      this.tick();
+    }
+    this.frameListeners.clear();
 
     await this.ws.close();
     await this.sse.close();
-    if (this.httpServer.listening) await this.sockets.close();
+    if (wasListening) await this.sockets.close();
     if (this.ownsBus) await this.bus.close();
+    await this.store?.close();
 
     this.state = 'closed';
     this.log.info({ ticks: this.stats.ticks }, 'Hub closed');
@@ -289,6 +344,13 @@ export class Hub {
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = requestPath(request);
     if (path === WS_PATH) {
+      const denial = this.access.check(request);
+      if (denial) {
+        const body = JSON.stringify({ error: { code: denial.code, message: denial.message } });
+        const statusText = denial.status === 401 ? 'Unauthorized' : 'Forbidden';
+        socket.end(`HTTP/1.1 ${denial.status} ${statusText}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+        return;
+      }
       this.ws.handleUpgrade(request, socket, head);
     } else if (!path.startsWith('/socket.io/')) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
@@ -298,6 +360,15 @@ export class Hub {
   private onReadyChange(ready: boolean): void {
     if (ready && this.everReady) this.stats.resubscriptions += 1;
     if (ready) this.everReady = true;
+    if (!ready) {
+      this.busDownSince ??= this.now();
+    } else if (this.busDownSince !== undefined) {
+      // Streams could not report during the outage; they are judged stale
+      // on the time they could, not on the hub's lost minutes.
+      this.meter.shiftQuietTimes((this.now() - this.busDownSince) / 1000);
+      this.busDownSince = undefined;
+    }
+    if (ready && !this.readingsLoaded) void this.loadReadings();
     this.log.info({ ready, channel: this.channel }, ready ? 'Subscribed to node updates' : 'Lost the subscription to node updates');
   }
 
@@ -329,15 +400,8 @@ export class Hub {
   private tick(): void {
     try {
       this.stats.ticks += 1;
-      const snapshot = this.meter.snapshot();
-      const frame = buildFrame({
-        snapshot,
-        ttft: this.ttft.figures(this.now() / 1000),
-        at: this.wallClock(),
-        busReady: this.bus.isReady(),
-      });
+      const frame = this.busDownSince === undefined ? this.measure() : this.repeatStale();
       this.latest = this.encode(frame);
-      this.groups = { node: snapshot.nodes, model: snapshot.models };
       this.history.add(this.now(), { at: frame.at, tps: frame.tps, total: frame.total });
       this.historyJson = undefined;
 
@@ -347,6 +411,48 @@ export class Hub {
       this.log.debug({ tps: frame.tps, active: frame.active }, 'Tick');
     } catch (error) {
       this.log.error({ err: error }, 'Tick failed; the next tick is scheduled all the same');
+    }
+  }
+
+  // Takes the tick's reading from the meter and keeps it in the store.
+  private measure(): MeteringFrame {
+    const snapshot = this.meter.snapshot();
+    const frame = buildFrame({
+      snapshot,
+      ttft: this.ttft.figures(this.now() / 1000),
+      at: this.wallClock(),
+      busReady: this.bus.isReady(),
+    });
+    this.groups = { node: snapshot.nodes, model: snapshot.models };
+    if (snapshot.reading !== undefined) this.store?.add({ wallMs: frame.at, value: snapshot.reading });
+    return frame;
+  }
+
+  // While the hub hears nothing from the nodes, a snapshot would show every
+  // stream going idle; the last figures are sent again, marked stale, and
+  // no reading is taken.
+  private repeatStale(): MeteringFrame {
+    return { ...this.latest.frame, at: this.wallClock(), busReady: false, stale: true };
+  }
+
+  // Loads the readings of the window from the store, once; a failure is
+  // retried when the bus is next ready.
+  private async loadReadings(): Promise<void> {
+    if (!this.store || this.readingsLoaded) return;
+    this.readingsLoaded = true;
+    const windowMs = meterDefaults.windowSeconds * 1000;
+    const wallNow = this.wallClock();
+    try {
+      const stored = await this.store.load(wallNow - windowMs);
+      const monotonicNow = this.now();
+      this.stats.readingsRestored = this.meter.restoreReadings(stored.map(({ wallMs, value }) => ({
+        at: (monotonicNow - (wallNow - wallMs)) / 1000,
+        value,
+      })));
+      this.log.info({ readings: this.stats.readingsRestored }, 'Readings of the last hour restored');
+    } catch (error) {
+      this.readingsLoaded = false;
+      this.log.warn({ err: { message: (error as Error).message } }, 'Loading stored readings failed; HIGH and LOW start from this process');
     }
   }
 

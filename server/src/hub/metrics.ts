@@ -31,6 +31,7 @@ export class HubMetrics {
   private readonly framesSent: Counter<'transport'>;
   private readonly framesSkipped: Counter<'transport'>;
   private readonly clientsDropped: Counter<'transport' | 'reason'>;
+  private readonly clientEventsIgnored: Counter<'transport'>;
   private readonly ttft: Histogram;
 
   constructor(sources: MetricSources) {
@@ -55,6 +56,7 @@ export class HubMetrics {
     this.framesSent = new Counter({ name: 'metering_frames_sent_total', help: 'Frames written to dashboards.', labelNames: ['transport'], registers });
     this.framesSkipped = new Counter({ name: 'metering_frames_skipped_total', help: 'Frames skipped for dashboards that were not reading.', labelNames: ['transport'], registers });
     this.clientsDropped = new Counter({ name: 'metering_clients_dropped_total', help: 'Dashboards disconnected for not reading (slow) or for missing a pong (dead).', labelNames: ['transport', 'reason'], registers });
+    this.clientEventsIgnored = new Counter({ name: 'metering_client_events_ignored_total', help: 'Messages and events from dashboards other than subscribing, which are ignored.', labelNames: ['transport'], registers });
     this.ttft = new Histogram({
       name: 'metering_time_to_first_token_seconds',
       help: 'Time from a stream\'s start to its first token, on the node\'s clock.',
@@ -64,6 +66,7 @@ export class HubMetrics {
     for (const transport of TRANSPORTS) {
       this.framesSent.inc({ transport }, 0);
       this.framesSkipped.inc({ transport }, 0);
+      this.clientEventsIgnored.inc({ transport }, 0);
     }
 
     this.registerScrapedCounters(sources, registers);
@@ -97,6 +100,10 @@ export class HubMetrics {
 
   countDropped(transport: TransportName, reason: 'slow' | 'dead'): void {
     this.clientsDropped.inc({ transport, reason });
+  }
+
+  countIgnoredEvent(transport: TransportName): void {
+    this.clientEventsIgnored.inc({ transport });
   }
 
   private setGroups(group: string, figures: GroupFigures[]): void {

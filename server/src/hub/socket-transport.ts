@@ -13,6 +13,7 @@ import {
 } from '@metering-hub/shared';
 import { Server } from 'socket.io';
 
+import type { AccessControl } from './access.js';
 import type { EncodedFrame } from './encoded-frame.js';
 import type { FrameTransport, TransportEvents } from './transport.js';
 
@@ -23,6 +24,7 @@ export interface SocketTransportOptions extends TransportEvents {
   latestFrame: () => MeteringFrame;
   /** The figures of one node or model at the latest tick. */
   slice: (scope: SliceFrame['scope'], key: string) => SliceFrame;
+  access: AccessControl;
 }
 
 const SLICE_PREFIXES = [[NODE_ROOM_PREFIX, 'node'], [MODEL_ROOM_PREFIX, 'model']] as const;
@@ -44,11 +46,39 @@ export class SocketTransport implements FrameTransport {
   constructor(options: SocketTransportOptions) {
     this.options = options;
     this.log = options.logger.child({ module: 'socket-io' });
-    // No CORS headers are sent, so browsers allow only same-origin pages.
     // Upgrades to other paths (the plain WebSocket) are left to the hub.
-    this.io = new Server(options.httpServer, { serveClient: false, destroyUpgrade: false });
+    // The origin is checked on every request of the handshake, the token
+    // once per connection.
+    const { access } = options;
+    this.io = new Server(options.httpServer, {
+      serveClient: false,
+      destroyUpgrade: false,
+      // HTTP long-polling from another origin needs CORS headers.
+      ...(access.extraOrigins.length > 0
+        ? { cors: { origin: access.extraOrigins.includes('*') ? true : access.extraOrigins } }
+        : {}),
+      allowRequest: (request, callback) => {
+        const denial = access.check(request, undefined);
+        callback(denial?.code === 'ORIGIN_NOT_ALLOWED' ? denial.message : null, denial?.code !== 'ORIGIN_NOT_ALLOWED');
+      },
+    });
+    this.io.use((socket, next) => {
+      const { auth, query, headers } = socket.handshake;
+      const bearer = headers.authorization?.startsWith('Bearer ') ? headers.authorization.slice(7) : undefined;
+      const token = typeof auth.token === 'string' ? auth.token : typeof query.token === 'string' ? query.token : bearer;
+      if (access.tokenMatches(token)) {
+        next();
+        return;
+      }
+      const error = new Error(token === undefined ? 'This hub needs a token: connect with auth: { token }.' : 'The token is not valid for this hub.');
+      next(Object.assign(error, { data: { code: 'UNAUTHORIZED' } }));
+    });
 
     this.io.on('connection', (socket) => {
+      // Dashboards cannot write: any event but subscribe is counted and dropped.
+      socket.onAny((event) => {
+        if (event !== 'subscribe') options.onIgnoredEvent?.('socket.io');
+      });
       socket.on('subscribe', (room, ack) => {
         try {
           // A client that passes only a callback still gets its error.

@@ -11,6 +11,8 @@ export interface TransportEvents {
   onSkipped?: (transport: TransportName, count: number) => void;
   /** Clients disconnected for not reading or for missing a pong. */
   onDropped?: (transport: TransportName, reason: 'slow' | 'dead') => void;
+  /** Messages or events from a client other than subscribing, ignored. */
+  onIgnoredEvent?: (transport: TransportName) => void;
 }
 
 /** One way dashboards receive frames. */

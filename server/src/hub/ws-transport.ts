@@ -91,8 +91,9 @@ export class WsTransport implements FrameTransport {
   private onConnection(socket: WebSocket): void {
     this.alive.add(socket);
     socket.on('pong', () => this.alive.add(socket));
+    // Dashboards cannot write: whatever a client sends is counted and dropped.
     socket.on('message', () => {
-      this.log.debug('Message from a WebSocket dashboard ignored');
+      this.options.onIgnoredEvent?.('ws');
     });
     socket.on('error', (error) => {
       this.log.debug({ err: error }, 'WebSocket client error');

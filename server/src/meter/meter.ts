@@ -53,6 +53,8 @@ export interface Snapshot {
   nodes: ReadonlyMap<string, RateTally>;
   /** Unrounded sums per model label; streams without a model are left out. */
   models: ReadonlyMap<string, RateTally>;
+  /** The unrounded reading this snapshot added to the window, if any. */
+  reading: number | undefined;
 }
 
 /** Labels of a stream, for the per-node and per-model breakdowns. */
@@ -103,7 +105,7 @@ export class Meter {
   // Ids of the streams of each node label, so a node's streams end without
   // a scan of every stream.
   private readonly idsByNode = new Map<string, Set<string>>();
-  private readonly extrema = new ExtremaWindow();
+  private extrema = new ExtremaWindow();
 
   constructor(options: MeterOptions = {}) {
     this.options = { ...meterDefaults, ...stripUndefined(options) };
@@ -201,6 +203,60 @@ export class Meter {
     };
   }
 
+  /** Number of streams held with the node label. */
+  nodeSize(node: string): number {
+    return this.idsByNode.get(node)?.size ?? 0;
+  }
+
+  /**
+   * Ends the stream that began first, of one node label or of all, to make
+   * room under a cap. Returns its id, or undefined when there is none.
+   */
+  evictOldest(node?: string): string | undefined {
+    const candidates = node === undefined ? this.streams.keys() : this.idsByNode.get(node)?.values();
+    const oldest = candidates?.next();
+    if (!oldest || oldest.done) return undefined;
+    this.end(oldest.value);
+    return oldest.value;
+  }
+
+  /**
+   * Moves every stream's meter-clock times forward by `seconds`, as if that
+   * time had not passed. A hub cut off from its nodes calls it for the
+   * outage, so streams are judged stale on what they sent, not on what the
+   * hub could not receive.
+   */
+  shiftQuietTimes(seconds: number): void {
+    for (const stream of this.streams.values()) {
+      stream.begunAt += seconds;
+      stream.lastHeardAt += seconds;
+    }
+  }
+
+  /** Readings that can still become HIGH or LOW, oldest first. */
+  readings(): { at: number; value: number }[] {
+    return this.extrema.readings();
+  }
+
+  /**
+   * Adds readings taken before this meter existed (by a hub before its
+   * restart, or by another hub), timed on this meter's clock. Readings
+   * outside the window or under the floor are skipped. Returns how many
+   * were added.
+   */
+  restoreReadings(readings: readonly { at: number; value: number }[]): number {
+    const cutoff = this.now() - this.options.windowSeconds;
+    const kept = readings.filter(({ at, value }) =>
+      at > cutoff && Number.isFinite(value) && value >= this.options.extremaFloor);
+
+    // The deques need readings in time order, so the window is rebuilt
+    // from the merged list; this runs once per start, not per tick.
+    const merged = [...this.extrema.readings(), ...kept].sort((a, b) => a.at - b.at);
+    this.extrema = new ExtremaWindow();
+    for (const { at, value } of merged) this.extrema.push(at, value);
+    return kept.length;
+  }
+
   /** Number of streams held, stale ones included until the next snapshot. */
   get size(): number {
     return this.streams.size;
@@ -239,7 +295,8 @@ export class Meter {
     this.extrema.evictUpTo(now - this.options.windowSeconds);
     // An infinite rate (tokens over a duration that underflows) is not kept:
     // it would stand as HIGH for the whole window.
-    if (tps >= this.options.extremaFloor && Number.isFinite(tps)) {
+    const keep = tps >= this.options.extremaFloor && Number.isFinite(tps);
+    if (keep) {
       // Readings under the floor never become HIGH or LOW, so keeping them
       // would only cost memory.
       this.extrema.push(now, tps);
@@ -255,6 +312,7 @@ export class Meter {
       reasoningTps: roundTenth(fleet.rated === 0 ? 0 : fleet.reasoningRateSum / fleet.rated),
       nodes,
       models,
+      reading: keep ? tps : undefined,
     };
   }
 

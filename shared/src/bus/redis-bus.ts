@@ -20,6 +20,14 @@ export interface RedisBusOptions {
   redisOptions?: RedisOptions;
   /** Logger for connection faults. */
   logger: Logger;
+  /**
+   * Ms between PINGs on the subscriber connection. A connection that has
+   * gone silent without a FIN (a dead peer, a paused proxy) sends no error,
+   * so only a missed reply reveals it. 0 turns the check off. @default 5_000
+   */
+  healthCheckMs?: number;
+  /** Ms a PING may take before the subscriber reconnects. @default 3_000 */
+  healthTimeoutMs?: number;
 }
 
 /**
@@ -37,6 +45,8 @@ export class RedisBus implements Bus {
   private subscriber: Redis | undefined;
   private subscribed = false;
   private closed = false;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private healthProbe = false;
 
   constructor(options: RedisBusOptions) {
     this.options = options;
@@ -100,6 +110,7 @@ export class RedisBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.healthTimer);
     this.setSubscribed(false);
     this.readyListeners.clear();
 
@@ -130,7 +141,33 @@ export class RedisBus implements Bus {
     subscriber.on('ready', () => this.resubscribe(subscriber));
     subscriber.on('close', () => this.setSubscribed(false));
     this.subscriber = subscriber;
+
+    const everyMs = this.options.healthCheckMs ?? 5_000;
+    if (everyMs > 0) {
+      this.healthTimer = setInterval(() => void this.checkHealth(subscriber), everyMs);
+      this.healthTimer.unref();
+    }
     return subscriber;
+  }
+
+  private async checkHealth(subscriber: Redis): Promise<void> {
+    if (this.healthProbe || !this.subscribed || subscriber.status !== 'ready') return;
+    this.healthProbe = true;
+
+    const timeoutMs = this.options.healthTimeoutMs ?? 3_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([subscriber.ping().catch(() => 'failed'), timedOut]);
+    clearTimeout(timer);
+    this.healthProbe = false;
+
+    if (outcome === 'timeout' && !this.closed) {
+      this.log.warn({ connection: 'subscriber', timeoutMs }, 'Redis did not answer PING; reconnecting the subscriber');
+      this.setSubscribed(false);
+      subscriber.disconnect(true);
+    }
   }
 
   private resubscribe(subscriber: Redis): void {
@@ -145,7 +182,15 @@ export class RedisBus implements Bus {
 
   private connect(role: string, extra: RedisOptions): Redis {
     const base = this.options.client?.options ?? {};
-    const options: RedisOptions = { ...base, ...this.options.redisOptions, ...extra, lazyConnect: false };
+    const options: RedisOptions = {
+      // Retries at most a second apart, so a hub is back within about a
+      // second of Redis; ioredis's default waits up to two.
+      retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
+      ...base,
+      ...this.options.redisOptions,
+      ...extra,
+      lazyConnect: false,
+    };
     const client = this.options.client || !this.options.url
       ? new Redis(options)
       : new Redis(this.options.url, options);

@@ -27,6 +27,11 @@ export interface MeteringFrame {
   models: GroupFigures[];
   /** False while the hub is not subscribed to the bus (Redis down). */
   busReady: boolean;
+  /**
+   * True while the hub hears nothing from the nodes: the figures are the
+   * last ones measured, repeated, rather than every stream shown idle.
+   */
+  stale: boolean;
 }
 
 /** Time to first token, from each stream's `beganAt` and `firstAt`. */
