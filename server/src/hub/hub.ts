@@ -13,7 +13,7 @@ import {
   type SliceFrame,
 } from '@metering-hub/shared';
 
-import { Ingest, type IngestStats } from '../ingest/ingest.js';
+import { Ingest, type IngestOptions, type IngestStats } from '../ingest/ingest.js';
 import { Meter, meterDefaults } from '../meter/meter.js';
 import { groupFigures, type RateTally } from '../meter/rate-tally.js';
 import { TtftWindow } from '../meter/ttft-window.js';
@@ -52,6 +52,8 @@ export interface HubOptions {
   host?: string;
   /** Largest update message accepted, in bytes. @default 1_048_576 */
   maxMessageBytes?: number;
+  /** Bounds on what nodes may send: stream caps, rate and duration limits. */
+  ingest?: Omit<IngestOptions, 'meter' | 'logger' | 'onFirstToken' | 'maxMessageBytes'>;
   /** Limits for dashboards that stop reading (ws and SSE). */
   backpressure?: BackpressureOptions;
   /** Ms between WebSocket pings; an unanswered ping drops the client. @default 30_000 */
@@ -156,6 +158,7 @@ export class Hub {
     this.wallClock = options.wallClock ?? Date.now;
     this.meter = new Meter({ now: () => this.now() / 1000 });
     this.ingest = new Ingest({
+      ...options.ingest,
       meter: this.meter,
       logger: root,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,

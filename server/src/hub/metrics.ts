@@ -139,6 +139,26 @@ export class HubMetrics {
         for (const reason of REJECT_REASONS) this.inc({ reason }, ingest.rejected[reason]);
       },
     });
+    new Counter({
+      name: 'metering_updates_ignored_total',
+      help: 'Stream updates ignored inside accepted messages, by reason.',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(ingest.ignored)) this.inc({ reason }, count);
+      },
+    });
+    new Counter({
+      name: 'metering_streams_evicted_total',
+      help: 'Streams ended to stay under a cap: per node (node_limit) or in total (total_limit).',
+      labelNames: ['cap'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [cap, count] of Object.entries(ingest.evictedBy)) this.inc({ cap }, count);
+      },
+    });
     new Gauge({
       name: 'metering_clients',
       help: 'Dashboards connected, by transport.',

@@ -10,7 +10,10 @@ import {
 } from '@metering-hub/shared';
 
 import type { Meter } from '../meter/meter.js';
+import { EVICT_REASONS, type EvictReason, StreamCaps } from './stream-caps.js';
 import { streamKey } from './stream-key.js';
+
+export type { EvictReason } from './stream-caps.js';
 
 export interface IngestOptions {
   meter: Meter;
@@ -24,18 +27,66 @@ export interface IngestOptions {
    */
   maxStreamRate?: number;
   /**
+   * Maximum number of streams held for one node. A new stream past it ends
+   * that node's oldest stream, so one node flooding stream ids cannot crowd
+   * out the others. @default 10_000
+   */
+  maxStreamsPerNode?: number;
+  /**
+   * Maximum number of streams held in total. A new stream past it ends the
+   * oldest stream of any node. @default 200_000
+   */
+  maxStreams?: number;
+  /**
+   * Maximum time from a stream's first to its latest token, ms on the
+   * node's clock. An update spanning more is ignored: such a span comes
+   * from a timestamp far off, and a rate over it would drag the mean
+   * toward 0. @default 86_400_000 (24 h)
+   */
+  maxStreamDurationMs?: number;
+  /**
+   * Maximum time, ms on the node's clock, by which `beganAt` may follow
+   * `firstAt`. An update past it is ignored because its time to first token
+   * would be negative. The margin allows for a node that reads the two
+   * times from different clocks. @default 1_000
+   */
+  maxNegativeTtftMs?: number;
+  /**
    * Called for each stream whose first token the hub learns of, with its
    * time to first token and how long ago (ms, node clock) that token came.
    */
   onFirstToken?: (ttftMs: number, agoMs: number) => void;
 }
 
+/** Defaults of the optional settings of `IngestOptions`. */
+export const ingestDefaults = {
+  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  maxStreamRate: 100_000,
+  maxStreamsPerNode: 10_000,
+  maxStreams: 200_000,
+  maxStreamDurationMs: 86_400_000,
+  maxNegativeTtftMs: 1_000,
+};
+
 // A stream adopted mid-flight counts toward TTFT only if its first token
 // is this recent; older ones are outside any window worth reporting.
 const ADOPTED_TTFT_MAX_AGE_MS = 60_000;
 
 /** Entries ignored inside an accepted message, by reason. */
-export type IgnoreReason = 'count_regressed' | 'ended_unknown' | 'implausible_rate';
+export type IgnoreReason =
+  | 'count_regressed'
+  | 'ended_unknown'
+  | 'implausible_rate'
+  | 'implausible_duration'
+  | 'negative_ttft';
+
+export const IGNORE_REASONS: readonly IgnoreReason[] = [
+  'count_regressed',
+  'ended_unknown',
+  'implausible_rate',
+  'implausible_duration',
+  'negative_ttft',
+];
 
 export interface IngestStats {
   messagesReceived: number;
@@ -48,6 +99,10 @@ export interface IngestStats {
   byes: number;
   rejected: Record<RejectReason, number>;
   ignored: Record<IgnoreReason, number>;
+  /** Streams ended to make room for new ones under `maxStreamsPerNode` or `maxStreams`. */
+  evicted: number;
+  /** `evicted` by the cap that was reached. */
+  evictedBy: Record<EvictReason, number>;
 }
 
 /**
@@ -65,8 +120,10 @@ export class Ingest {
     updatesApplied: 0,
     streamsAdopted: 0,
     byes: 0,
-    rejected: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, 0])) as Record<RejectReason, number>,
-    ignored: { count_regressed: 0, ended_unknown: 0, implausible_rate: 0 },
+    rejected: zeroCounts(REJECT_REASONS),
+    ignored: zeroCounts(IGNORE_REASONS),
+    evicted: 0,
+    evictedBy: zeroCounts(EVICT_REASONS),
   };
 
   private readonly meter: Meter;
@@ -75,13 +132,24 @@ export class Ingest {
   private readonly throttle = new LogThrottle();
   private readonly onFirstToken: (ttftMs: number, agoMs: number) => void;
   private readonly maxStreamRate: number;
+  private readonly maxStreamsPerNode: number;
+  private readonly maxStreams: number;
+  private readonly maxStreamDurationMs: number;
+  private readonly maxNegativeTtftMs: number;
+  private readonly caps: StreamCaps;
 
+  /** @throws RangeError naming the option when a limit is out of range. */
   constructor(options: IngestOptions) {
-    this.maxStreamRate = options.maxStreamRate ?? 100_000;
+    this.maxStreamRate = options.maxStreamRate ?? ingestDefaults.maxStreamRate;
+    this.maxStreamsPerNode = checkedLimit(options, 'maxStreamsPerNode', { integer: true, min: 1 });
+    this.maxStreams = checkedLimit(options, 'maxStreams', { integer: true, min: 1 });
+    this.maxStreamDurationMs = checkedLimit(options, 'maxStreamDurationMs', { integer: false, min: 1 });
+    this.maxNegativeTtftMs = checkedLimit(options, 'maxNegativeTtftMs', { integer: false, min: 0 });
     this.onFirstToken = options.onFirstToken ?? (() => {});
     this.meter = options.meter;
+    this.caps = new StreamCaps(this.meter, this.maxStreamsPerNode, this.maxStreams);
     this.log = options.logger.child({ module: 'ingest' });
-    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.maxMessageBytes = options.maxMessageBytes ?? ingestDefaults.maxMessageBytes;
   }
 
   /**
@@ -93,7 +161,7 @@ export class Ingest {
     const result = decodeUpdateMessage(raw, this.maxMessageBytes);
     if (!result.ok) {
       this.stats.rejected[result.reason] += 1;
-      this.warnOnce(result.reason, { reason: result.reason, detail: result.detail, bytes: raw.length }, 'Update message rejected');
+      this.warnOnce(result.reason, { detail: result.detail, bytes: raw.length }, 'Update message rejected');
       return false;
     }
 
@@ -104,9 +172,13 @@ export class Ingest {
   /** Applies a message that passed decoding, as `handle` does. */
   apply(message: UpdateMessage): boolean {
     let carriedTokens = false;
-    for (const entry of message.streams) {
-      this.applyEntry(message.node, entry);
-      if (!entry.ended && entry.lastAt !== null) carriedTokens = true;
+    try {
+      for (const entry of message.streams) {
+        this.applyEntry(message.node, entry);
+        if (!entry.ended && entry.lastAt !== null) carriedTokens = true;
+      }
+    } finally {
+      this.caps.release();
     }
     if (message.bye) this.endNode(message.node);
     return carriedTokens;
@@ -122,6 +194,8 @@ export class Ingest {
       return;
     }
 
+    if (!this.hasPlausibleTiming(node, entry)) return;
+
     if (this.impliesTooHighRate(entry)) {
       this.stats.ignored.implausible_rate += 1;
       this.warnOnce('implausible_rate', { node, stream: entry.id, maxStreamRate: this.maxStreamRate }, 'Stream update ignored: its rate is implausibly high');
@@ -132,6 +206,7 @@ export class Ingest {
     if (!known) {
       // An unknown stream is either new or one a restarted hub missed the
       // start of; either way its totals are the whole truth, so adopt it.
+      this.caps.makeRoom(node, (reason) => this.countEviction(node, reason));
       this.meter.begin(key, entry.model === undefined ? { node } : { node, model: entry.model });
       if (entry.out + entry.reasoning > 0) this.stats.streamsAdopted += 1;
     } else if (held && (entry.out < held.output || entry.reasoning < held.reasoning)) {
@@ -142,7 +217,11 @@ export class Ingest {
 
     if (entry.firstAt !== null && entry.lastAt !== null && held?.firstTokenAt === undefined) {
       const agoMs = entry.lastAt - entry.firstAt;
-      if (known || agoMs <= ADOPTED_TTFT_MAX_AGE_MS) this.onFirstToken(entry.firstAt - entry.beganAt, agoMs);
+      const ttftMs = entry.firstAt - entry.beganAt;
+      // A beganAt far before the first token (0, say) would put decades
+      // into the TTFT percentiles; such a sample is not taken.
+      const plausible = ttftMs >= 0 && ttftMs <= this.maxStreamDurationMs;
+      if (plausible && (known || agoMs <= ADOPTED_TTFT_MAX_AGE_MS)) this.onFirstToken(ttftMs, agoMs);
     }
 
     this.meter.recordProgress(key, {
@@ -152,6 +231,37 @@ export class Ingest {
       lastTokenAt: entry.lastAt === null ? undefined : entry.lastAt / 1000,
     });
     this.stats.updatesApplied += 1;
+  }
+
+  // Rates use only differences of one node's clock, so absolute times may
+  // be anything, but two differences have sane bounds.
+  private hasPlausibleTiming(node: string, entry: StreamUpdate): boolean {
+    if (entry.firstAt === null) return true;
+
+    if (entry.lastAt !== null && entry.lastAt - entry.firstAt > this.maxStreamDurationMs) {
+      this.stats.ignored.implausible_duration += 1;
+      const fields = { node, stream: entry.id, spanMs: entry.lastAt - entry.firstAt, maxStreamDurationMs: this.maxStreamDurationMs };
+      this.warnOnce('implausible_duration', fields, 'Stream update ignored: its first and latest tokens are implausibly far apart');
+      return false;
+    }
+
+    if (entry.beganAt - entry.firstAt > this.maxNegativeTtftMs) {
+      this.stats.ignored.negative_ttft += 1;
+      const fields = { node, stream: entry.id, beganAt: entry.beganAt, firstAt: entry.firstAt, maxNegativeTtftMs: this.maxNegativeTtftMs };
+      this.warnOnce('negative_ttft', fields, 'Stream update ignored: it began after its first token');
+      return false;
+    }
+
+    return true;
+  }
+
+  private countEviction(node: string, reason: EvictReason): void {
+    this.stats.evicted += 1;
+    this.stats.evictedBy[reason] += 1;
+    const limit = reason === 'node_limit'
+      ? { maxStreamsPerNode: this.maxStreamsPerNode }
+      : { maxStreams: this.maxStreams };
+    this.warnOnce(reason, { node, ...limit, evicted: this.stats.evicted }, 'Oldest stream ended to make room for a new one');
   }
 
   private impliesTooHighRate(entry: StreamUpdate): boolean {
@@ -166,8 +276,25 @@ export class Ingest {
     this.log.debug({ node, streamsEnded: ended }, 'Node said bye; its streams are ended');
   }
 
-  private warnOnce(key: string, fields: object, message: string): void {
-    const heldBack = this.throttle.admit(key);
-    if (heldBack !== undefined) this.log.warn({ ...fields, heldBack }, message);
+  // Logs at most once a minute per reason; `heldBack` counts the repeats
+  // skipped since the previous line.
+  private warnOnce(reason: RejectReason | IgnoreReason | EvictReason, fields: object, message: string): void {
+    const heldBack = this.throttle.admit(reason);
+    if (heldBack !== undefined) this.log.warn({ reason, ...fields, heldBack }, message);
   }
+}
+
+function zeroCounts<Reason extends string>(reasons: readonly Reason[]): Record<Reason, number> {
+  return Object.fromEntries(reasons.map((reason) => [reason, 0])) as Record<Reason, number>;
+}
+
+type Limit = 'maxStreamsPerNode' | 'maxStreams' | 'maxStreamDurationMs' | 'maxNegativeTtftMs';
+
+function checkedLimit(options: IngestOptions, name: Limit, rule: { integer: boolean; min: number }): number {
+  const value = options[name] ?? ingestDefaults[name];
+  const valid = rule.integer ? Number.isSafeInteger(value) : !Number.isNaN(value);
+  if (valid && value >= rule.min) return value;
+
+  const expected = rule.integer ? `an integer of at least ${rule.min}` : `a number of at least ${rule.min}`;
+  throw new RangeError(`Invalid ingest option ${name} ${String(value)}: expected ${expected}.`);
 }
