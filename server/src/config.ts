@@ -63,7 +63,9 @@ function readRedisUrl(env: Env, name: string, fallback: string): string {
   if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
     throw invalid(name, redactUrl(value), 'a URL such as redis://host:6379 or rediss://user:password@host:6380/0');
   }
-  return value;
+  // URL lowercases the scheme but ioredis turns TLS on only for a lowercase
+  // "rediss://", so REDISS://... would otherwise connect in plain text.
+  return `${url.protocol}${value.slice(url.protocol.length)}`;
 }
 
 function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {

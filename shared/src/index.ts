@@ -1,7 +1,7 @@
 export type { Bus, BusErrorCode, MessageListener } from './bus/bus.js';
 export { BusError } from './bus/bus.js';
 export { MemoryBus } from './bus/memory-bus.js';
-export { RedisBus, type RedisBusOptions } from './bus/redis-bus.js';
+export { quitOrDisconnect, RedisBus, type RedisBusOptions } from './bus/redis-bus.js';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   decodeUpdateMessage,

@@ -254,7 +254,9 @@ export class Hub {
       this.log.error({ err: error, channel: this.channel }, 'Subscribing to node updates failed');
     });
 
-    await this.loadReadings();
+    // Stored readings merge into the window whenever they arrive, so the
+    // hub serves at once rather than wait for Redis.
+    void this.loadReadings();
     this.ticker.start();
     const address = this.address();
     this.log.info({ host: address.address, port: address.port, channel: this.channel }, 'Hub listening');
@@ -317,8 +319,7 @@ export class Hub {
     await this.ws.close();
     await this.sse.close();
     if (wasListening) await this.sockets.close();
-    if (this.ownsBus) await this.bus.close();
-    await this.store?.close();
+    await Promise.all([this.ownsBus ? this.bus.close() : undefined, this.store?.close()]);
 
     this.state = 'closed';
     this.log.info({ ticks: this.stats.ticks }, 'Hub closed');

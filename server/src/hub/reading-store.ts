@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Logger } from '@metering-hub/shared';
-import { LogThrottle } from '@metering-hub/shared';
+import { LogThrottle, quitOrDisconnect } from '@metering-hub/shared';
 import { Redis } from 'ioredis';
+
+// How long a hub starting up waits for Redis before it gives up on the
+// stored readings until its next reconnect.
+const LOAD_CONNECT_TIMEOUT_MS = 3_000;
 
 /** A meter reading as stored: wall-clock time, ms since the epoch, and value. */
 export interface StoredReading {
@@ -48,7 +52,12 @@ export class RedisReadingStore implements ReadingStore {
     this.options = options;
     this.log = options.logger.child({ module: 'reading-store' });
     // Commands fail at once while Redis is down instead of queueing.
-    this.client = new Redis(options.url, { enableOfflineQueue: false, commandTimeout: 2_000, lazyConnect: false });
+    this.client = new Redis(options.url, {
+      enableOfflineQueue: false,
+      commandTimeout: 2_000,
+      disconnectTimeout: 100,
+      retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
+    });
     this.client.on('error', (error: Error) => {
       if (this.throttle.admit(`error:${error.message}`) !== undefined) {
         this.log.warn({ err: { name: error.name, message: error.message } }, 'Reading store connection error');
@@ -72,6 +81,7 @@ export class RedisReadingStore implements ReadingStore {
   }
 
   async load(sinceWallMs: number): Promise<StoredReading[]> {
+    await this.connected(LOAD_CONNECT_TIMEOUT_MS);
     const members = await this.client.zrangebyscore(this.options.key, `(${sinceWallMs}`, '+inf');
     return members.flatMap((member) => {
       const [, wallText, valueText] = member.split(':');
@@ -81,10 +91,23 @@ export class RedisReadingStore implements ReadingStore {
     });
   }
 
+  // Resolves once the connection is ready, or after the timeout, when the
+  // command that follows fails with ioredis's own error.
+  private async connected(timeoutMs: number): Promise<void> {
+    if (this.client.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      this.client.once('ready', done);
+    });
+  }
+
   async close(): Promise<void> {
-    if (this.client.status === 'ready') {
-      await Promise.race([this.client.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
-    }
-    this.client.disconnect();
+    await quitOrDisconnect(this.client, this.log);
   }
 }

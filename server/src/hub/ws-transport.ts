@@ -19,6 +19,9 @@ export interface WsTransportOptions extends BackpressureOptions, TransportEvents
   heartbeatMs?: number;
 }
 
+// Ms a client has to answer the closing handshake before it is cut off.
+const CLOSE_GRACE_MS = 1_000;
+
 // Dashboards only receive; the largest message a client may send.
 const MAX_CLIENT_MESSAGE_BYTES = 4_096;
 
@@ -83,9 +86,14 @@ export class WsTransport implements FrameTransport {
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     for (const client of this.server.clients) client.close(1001, 'hub shutting down');
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    // A client that does not complete the closing handshake is cut off.
-    for (const client of this.server.clients) client.terminate();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // A client that does not complete the closing handshake in time is
+    // cut off, so it cannot hold the shutdown.
+    const grace = setTimeout(() => {
+      for (const client of this.server.clients) client.terminate();
+    }, CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
   }
 
   private onConnection(socket: WebSocket): void {

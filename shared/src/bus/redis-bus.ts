@@ -116,7 +116,7 @@ export class RedisBus implements Bus {
 
     const own = [this.subscriber];
     if (!this.options.client) own.push(this.publisher);
-    await Promise.all(own.map((client) => client && quitOrDisconnect(client)));
+    await Promise.all(own.map((client) => client && quitOrDisconnect(client, this.log)));
   }
 
   private publisherClient(): Redis {
@@ -186,6 +186,9 @@ export class RedisBus implements Bus {
       // Retries at most a second apart, so a hub is back within about a
       // second of Redis; ioredis's default waits up to two.
       retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
+      // A socket whose server froze is destroyed this soon after disconnect
+      // instead of ioredis's 2 s, so a close does not outlive its deadline.
+      disconnectTimeout: 100,
       ...base,
       ...this.options.redisOptions,
       ...extra,
@@ -251,8 +254,14 @@ function safeError(error: Error): { name: string; message: string; code?: string
 // How long close() waits for Redis to acknowledge QUIT before it drops the
 // connection; a frozen server would otherwise hold the shutdown forever.
 const QUIT_TIMEOUT_MS = 1_000;
+// How long close() waits for a dropped socket to be released.
+const SOCKET_END_TIMEOUT_MS = 500;
 
-async function quitOrDisconnect(client: Redis): Promise<void> {
+/**
+ * Closes a connection with QUIT, or drops it when Redis does not reply in
+ * time, and resolves once the socket is gone.
+ */
+export async function quitOrDisconnect(client: Redis, log: Logger): Promise<void> {
   if (client.status === 'ready') {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -262,7 +271,21 @@ async function quitOrDisconnect(client: Redis): Promise<void> {
     // below releases it all the same.
     const outcome = await Promise.race([client.quit().catch(() => 'failed'), timedOut]);
     clearTimeout(timer);
-    if (outcome === 'OK') return;
+    if (outcome === 'timeout') {
+      log.warn({ timeoutMs: QUIT_TIMEOUT_MS }, 'Redis did not reply to QUIT; dropping the connection');
+    }
   }
+  if (client.status === 'end') return;
+
+  // A client between reconnects has no socket, and ioredis then emits no
+  // 'end' for it, so the wait is bounded.
+  const ended = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, SOCKET_END_TIMEOUT_MS);
+    client.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   client.disconnect();
+  await ended;
 }
