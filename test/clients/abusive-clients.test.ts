@@ -8,7 +8,7 @@ import { WebSocket } from 'ws';
 
 import { streamEntry } from '../helpers/hub-fixture.js';
 import { silentLogger } from '../helpers/logger.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { PausableProxy } from '../helpers/pausable-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Short heartbeats so that dead peers go within the test; production uses 30 s.
@@ -54,13 +54,13 @@ describe('slow, dead and abusive clients', () => {
       opened.push({ close: () => stalled.destroy() });
 
       // Sockets that vanish without a close: their network path freezes.
-      const proxy = await startTcpProxy(port);
+      const proxy = await PausableProxy.start(port);
       opened.push({ close: () => void proxy.close() });
       const vanishing = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws`);
       vanishing.on('error', () => {});
       await new Promise((resolve) => vanishing.once('open', resolve));
       await waitFor(() => hub.clientCounts().ws === 3, { what: 'three WebSocket clients' });
-      proxy.freeze();
+      proxy.pause();
 
       // A client that connects and disconnects in a tight loop, and one
       // that sends events the hub does not expect.

@@ -7,7 +7,7 @@ import { useRedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { fetchStats, readyStatus } from './http.js';
 import { PacedStreams, steady } from './paced-streams.js';
-import { PausableProxy } from './pausable-proxy.js';
+import { PausableProxy } from '../helpers/pausable-proxy.js';
 
 const redisServer = useRedisServer();
 

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { io } from 'socket.io-client';
 import { WebSocket } from 'ws';
 
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { PausableProxy } from '../helpers/pausable-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { hubProcess, redisProcess } from './processes.js';
 
@@ -95,10 +95,10 @@ function startAbusers(port: number) {
     stalled.on('error', () => {});
     held.push(stalled);
 
-    const proxy = await startTcpProxy(port);
+    const proxy = await PausableProxy.start(port);
     const vanishing = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws`);
     vanishing.on('error', () => {});
-    vanishing.once('open', () => proxy.freeze());
+    vanishing.once('open', () => proxy.pause());
     setTimeout(() => void proxy.close(), 90_000).unref();
 
     for (let i = 0; i < 10; i++) {
