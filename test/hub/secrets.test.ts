@@ -30,9 +30,11 @@ describe('secrets in logs', () => {
     expect(text).not.toContain(WRONG_PASSWORD);
   });
 
-  it('keeps the password out of pnpm start output', async () => {
+  it('keeps the password out of the hub output', async () => {
     const redis = await startRedisServer(['--requirepass', PASSWORD]);
-    const child = spawn('pnpm', ['-s', 'start'], {
+    // node itself, not pnpm start: pnpm would not pass SIGTERM on, and the
+    // hub would outlive the test.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
       cwd: root,
       env: { ...process.env, PORT: String(await freePort()), LOG_LEVEL: 'debug', REDIS_URL: `redis://default:${WRONG_PASSWORD}@127.0.0.1:${redis.port}` },
       stdio: ['ignore', 'pipe', 'pipe'],

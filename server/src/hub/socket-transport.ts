@@ -75,6 +75,11 @@ export class SocketTransport implements FrameTransport {
     });
 
     this.io.on('connection', (socket) => {
+      // Engine.IO keeps each session's first HTTP request for the life of
+      // the connection; once the handshake and the token check are done,
+      // nothing reads it, and dropping it saves a few kilobytes a client.
+      (socket.conn as unknown as { request: unknown }).request = null;
+
       // Dashboards cannot write: any event but subscribe is counted and dropped.
       socket.onAny((event) => {
         if (event !== 'subscribe') options.onIgnoredEvent?.('socket.io');

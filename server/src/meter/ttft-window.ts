@@ -49,7 +49,10 @@ export class TtftWindow {
     while (this.head < this.times.length && (this.times[this.head] ?? 0) <= cutoff) this.head += 1;
     this.compact();
 
-    const sorted = this.values.slice(this.head).sort((a, b) => a - b);
+    // A typed array sorts numerically without a comparator call per
+    // comparison, several times faster on the tens of thousands of samples
+    // a busy fleet makes in a minute.
+    const sorted = Float64Array.from(this.values.slice(this.head)).sort();
     return {
       p50: Math.round(nearestRank(sorted, 0.5)),
       p95: Math.round(nearestRank(sorted, 0.95)),
@@ -68,7 +71,7 @@ export class TtftWindow {
   }
 }
 
-function nearestRank(sorted: number[], quantile: number): number {
+function nearestRank(sorted: Float64Array, quantile: number): number {
   if (sorted.length === 0) return 0;
   const rank = Math.ceil(quantile * sorted.length);
   return sorted[Math.max(0, rank - 1)] ?? 0;
