@@ -1,0 +1,212 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import type { MeteringFrame } from '@metering-hub/shared';
+
+import { waitFor } from '../../helpers/wait.js';
+import { hubProcess, type ManagedProcess, redisProcess } from '../../soak/processes.js';
+import type { BatchingFleetOptions, BatchingFleetReport, BatchingFleetWindow } from '../load/batching-fleet.js';
+import { checkTarget, type Scenario } from '../scenario.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const fleetScript = 'test/bench/load/batching-fleet.ts';
+
+// Arrivals of the busiest ten minutes compressed 24 times take 25 s. The
+// run stops 11 s later (3 s in a smoke run), and the publishers' closing
+// `bye` ends the long streams still in flight.
+const SPEED = 24;
+// The fleet steps every 10 ms. At the fastest drawn rate, 50 tok/s, a
+// token is due every 20 ms, so one token() call carries one new token
+// nearly always, and unbatched publishing sends about a message per token.
+const STEP_MS = 10;
+
+interface RunResult {
+  mode: string;
+  report: BatchingFleetReport;
+  messages: number;
+  messagesPerSecond: number;
+  cpuSeconds: number;
+  rejected: number;
+  /**
+   * Streams with a TTFT sample at the hub (its histogram's count). NOTE: a
+   * stream whose begin and first token reach the hub in one late message
+   * gets no sample, so a publisher that falls behind lowers this count
+   * without losing the stream; hence it is a figure, not a target.
+   */
+  streamsWithFirstToken: number;
+  /** /stats read once a second from the replay's start. */
+  frames: { tps: number; active: number }[];
+}
+
+/**
+ * The busiest ten minutes of the conv trace replayed twice into a hub
+ * process: once through the publisher's batching (a flush every 100 ms)
+ * and once unbatched (flushIntervalMs 1 and one stream per message, so each
+ * token() call goes out as a message of its own). It compares the messages
+ * and the hub CPU of the two runs and checks that their frames agree.
+ */
+export const batching: Scenario = {
+  name: 'batching',
+  title: 'Batching pays',
+  async run({ smoke, log }) {
+    // The smoke run replays the window's first two minutes: as many streams
+    // in flight as the full run, for a quarter of the time.
+    const windowMs = smoke ? 120_000 : 600_000;
+    const runMs = windowMs / SPEED + (smoke ? 3_000 : 11_000);
+    const redis = await redisProcess();
+    try {
+      await redis.start();
+      const redisUrl = `redis://127.0.0.1:${redis.port}`;
+      const batched = await replay(redisUrl, 'batched', { flushIntervalMs: 100, maxStreamsPerMessage: 1_000 }, windowMs, runMs, log);
+      const unbatched = await replay(redisUrl, 'unbatched', { flushIntervalMs: 1, maxStreamsPerMessage: 1 }, windowMs, runMs, log);
+
+      const messageRatio = unbatched.messages / batched.messages;
+      const cpuRatio = unbatched.cpuSeconds / batched.cpuSeconds;
+      const agreement = compareFrames(batched.frames, unbatched.frames);
+      const figures = [batched, unbatched].flatMap((result) => [
+        { name: `${result.mode}: messages received by the hub`, value: result.messages, unit: '' },
+        { name: `${result.mode}: messages per second`, value: Math.round(result.messagesPerSecond), unit: 'msg/s' },
+        { name: `${result.mode}: token() and reasoning() calls`, value: result.report.tokenCalls, unit: '' },
+        { name: `${result.mode}: hub CPU`, value: round(result.cpuSeconds, 2), unit: 's' },
+        { name: `${result.mode}: streams with a first token at the hub`, value: result.streamsWithFirstToken, unit: '' },
+        { name: `${result.mode}: messages rejected`, value: result.rejected, unit: '' },
+      ]);
+      figures.push(
+        { name: 'mean |tps difference| between the runs, per second', value: round(agreement.meanTpsDifference, 2), unit: 'tok/s' },
+        { name: 'mean |active difference| / mean active', value: round(agreement.relativeActiveDifference, 3), unit: '' },
+      );
+      return {
+        figures,
+        targets: [
+          checkTarget('messages, unbatched / batched', round(messageRatio, 1), '>=', 20),
+          checkTarget('hub CPU, unbatched / batched', round(cpuRatio, 1), '>=', 10),
+          checkTarget('mean |tps difference| between the runs', round(agreement.meanTpsDifference, 2), '<=', 1, 'tok/s'),
+          checkTarget('mean |active difference| / mean active', round(agreement.relativeActiveDifference, 3), '<=', 0.05),
+        ],
+      };
+    } finally {
+      await redis.stop();
+    }
+  },
+};
+
+async function replay(
+  redisUrl: string,
+  mode: string,
+  publishing: Pick<BatchingFleetOptions, 'flushIntervalMs' | 'maxStreamsPerMessage'>,
+  windowMs: number,
+  runMs: number,
+  log: (line: string) => void,
+): Promise<RunResult> {
+  const hub: ManagedProcess = await hubProcess(`hub-${mode}`, redisUrl, log);
+  let fleet: ChildProcess | undefined;
+  try {
+    await hub.start();
+    const base = `http://127.0.0.1:${hub.port}`;
+    await waitFor(async () => (await fetch(`${base}/readyz`)).ok, { what: 'the hub to subscribe' });
+
+    const options: BatchingFleetOptions = { redisUrl, ...publishing, speed: SPEED, windowMs, runMs, stepMs: STEP_MS };
+    fleet = startFleet(options, log);
+    const done = nextMessage<BatchingFleetReport>(fleet, 'done');
+    const window = await nextMessage<BatchingFleetWindow>(fleet, 'window');
+    log(`${mode}: ${window.requests} requests from ${Math.round(window.startMs / 1000)} s into the ${window.source} trace, ${SPEED}x, ${Math.round(runMs / 1000)} s`);
+
+    const before = await scrape(base);
+    const frames: RunResult['frames'] = [];
+    const reader = setInterval(() => {
+      fetch(`${base}/stats`).then((response) => response.json()).then((frame: MeteringFrame) => {
+        frames.push({ tps: frame.tps, active: frame.active });
+      }, (error: unknown) => log(`${mode}: reading /stats failed: ${String(error)}`));
+    }, 1_000);
+    const report = await done;
+    clearInterval(reader);
+
+    // Messages still in Redis or the socket count toward this run.
+    await waitFor(async () => (await scrape(base)).get('metering_messages_received_total') === report.messagesSent, {
+      what: `the hub to receive all ${report.messagesSent} messages`,
+      deadlineMs: 60_000,
+      pollMs: 200,
+    });
+    const after = await scrape(base);
+    const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+    const messages = delta('metering_messages_received_total');
+    log(`${mode}: ${report.streamsStarted} streams, ${report.tokenCalls} token calls, ${report.messagesSent} messages sent, ${report.publishFailures} publish failures`);
+    return {
+      mode,
+      report,
+      messages,
+      messagesPerSecond: messages / (runMs / 1_000),
+      cpuSeconds: delta('process_cpu_seconds_total'),
+      rejected: delta('metering_messages_rejected_total'),
+      streamsWithFirstToken: delta('metering_time_to_first_token_seconds_count'),
+      frames,
+    };
+  } finally {
+    fleet?.kill('SIGKILL');
+    await hub.stop();
+  }
+}
+
+// Compares the frames of two runs second by second, over the seconds both
+// have. Batching delays an update by up to one flush interval, so the runs
+// agree closely but not exactly.
+function compareFrames(a: RunResult['frames'], b: RunResult['frames']) {
+  const seconds = Math.min(a.length, b.length);
+  let tpsDifference = 0;
+  let activeDifference = 0;
+  let active = 0;
+  for (let index = 0; index < seconds; index++) {
+    const first = a[index];
+    const second = b[index];
+    if (!first || !second) continue;
+    tpsDifference += Math.abs(first.tps - second.tps);
+    activeDifference += Math.abs(first.active - second.active);
+    active += (first.active + second.active) / 2;
+  }
+  return { meanTpsDifference: tpsDifference / seconds, relativeActiveDifference: activeDifference / active };
+}
+
+function startFleet(options: BatchingFleetOptions, log: (line: string) => void): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', fleetScript, JSON.stringify(options)], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const forward = (chunk: Buffer) => {
+    for (const line of String(chunk).split('\n')) if (line.trim() !== '') log(`fleet: ${line}`);
+  };
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  return child;
+}
+
+function nextMessage<T extends object>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { type?: string }) => {
+      if (message.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(message as T);
+    };
+    const onExit = (code: number | null) => reject(new Error(`The fleet exited with code ${code} before sending "${type}".`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+// Reads the hub's /metrics into name → value, summing over labels.
+async function scrape(base: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const metrics = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_:][a-z0-9_:]*)(?:\{[^}]*\})? (\S+)$/i.exec(line);
+    if (!match?.[1] || match[2] === undefined) continue;
+    metrics.set(match[1], (metrics.get(match[1]) ?? 0) + Number(match[2]));
+  }
+  return metrics;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
