@@ -186,7 +186,8 @@ export class Ingest {
 
   private applyEntry(node: string, entry: StreamUpdate): void {
     const key = streamKey(node, entry.id);
-    const known = this.meter.has(key);
+    const held = this.meter.peek(key);
+    const known = held !== undefined;
 
     if (entry.ended) {
       if (!known) this.stats.ignored.ended_unknown += 1;
@@ -202,7 +203,6 @@ export class Ingest {
       return;
     }
 
-    const held = known ? this.meter.progress(key) : undefined;
     if (!known) {
       // An unknown stream is either new or one a restarted hub missed the
       // start of; either way its totals are the whole truth, so adopt it.

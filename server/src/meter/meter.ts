@@ -191,6 +191,14 @@ export class Meter {
     return this.streams.has(id);
   }
 
+  /**
+   * Returns the counts held for a stream without copying them, or undefined
+   * for an unknown stream: the ingest path reads them once per update.
+   */
+  peek(id: string): Readonly<{ output: number; reasoning: number; firstTokenAt: number | undefined }> | undefined {
+    return this.streams.get(id);
+  }
+
   /** Running totals of a stream, or undefined for an unknown stream. */
   progress(id: string): StreamProgress | undefined {
     const stream = this.streams.get(id);
