@@ -1,7 +1,17 @@
 import type { Scenario, ScenarioResult } from './scenario.js';
 
+/** One scenario's results as bench/results.json keeps them. */
+export interface StoredScenario extends ScenarioResult {
+  name: string;
+  title: string;
+  seconds: number;
+}
+
 /** Formats the results as the markdown table the README and docs quote. */
-export function formatMarkdown(machine: string, results: { scenario: Scenario; result: ScenarioResult }[]): string {
+export function formatMarkdown(
+  machine: string,
+  results: { scenario: Pick<Scenario, 'name' | 'title'>; result: ScenarioResult }[],
+): string {
   const lines = [
     '# Benchmark results',
     '',

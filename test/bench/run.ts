@@ -4,11 +4,11 @@
 //     pnpm bench                  the full suite (under 10 minutes)
 //     pnpm bench --smoke          about 20 s per scenario, as CI runs it
 //     pnpm bench --only ingest    one scenario (repeatable)
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { formatMarkdown } from './report.js';
+import { formatMarkdown, type StoredScenario } from './report.js';
 import type { Scenario, ScenarioResult } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
 
@@ -42,10 +42,25 @@ for (const scenario of selected) {
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node.js ${process.version}`;
 if (!smoke) {
-  mkdirSync(new URL('../../bench/', import.meta.url), { recursive: true });
-  const json = results.map(({ scenario, result, seconds }) => ({ name: scenario.name, title: scenario.title, seconds, ...result }));
-  writeFileSync(new URL('../../bench/results.json', import.meta.url), `${JSON.stringify({ machine, date: new Date().toISOString(), scenarios: json }, null, 2)}\n`);
-  writeFileSync(new URL('../../bench/results.md', import.meta.url), formatMarkdown(machine, results));
+  writeResults(machine, results.map(({ scenario, result, seconds }) => ({ name: scenario.name, title: scenario.title, seconds, ...result })));
   log('\nWrote bench/results.json and bench/results.md');
 }
 process.exitCode = failed ? 1 : 0;
+
+// A run of some scenarios (--only) replaces their entries and keeps the
+// others', so the files always hold the latest figures of every scenario.
+function writeResults(machine: string, measured: StoredScenario[]): void {
+  const folder = new URL('../../bench/', import.meta.url);
+  const jsonFile = new URL('results.json', folder);
+  mkdirSync(folder, { recursive: true });
+  const previous: StoredScenario[] = existsSync(jsonFile)
+    ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as { scenarios: StoredScenario[] }).scenarios
+    : [];
+  const merged = scenarios.flatMap((scenario) =>
+    measured.find((entry) => entry.name === scenario.name) ?? previous.find((entry) => entry.name === scenario.name) ?? []);
+  writeFileSync(jsonFile, `${JSON.stringify({ machine, date: new Date().toISOString(), scenarios: merged }, null, 2)}\n`);
+  writeFileSync(new URL('results.md', folder), formatMarkdown(machine, merged.map((entry) => ({
+    scenario: { name: entry.name, title: entry.title },
+    result: { figures: entry.figures, targets: entry.targets },
+  }))));
+}
