@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ScriptedSource } from './chunk-sources.js';
 import { loadRecording } from './recorded-streams.js';
-import { RecordingPublisher } from './recording-publisher.js';
+import { RecordingPublisher } from '../helpers/recording-publisher.js';
 
 const chunks = loadRecording('openai-usage').chunks;
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ScriptedSource } from './chunk-sources.js';
 import { loadRecording } from './recorded-streams.js';
-import { RecordingPublisher, ThrowingPublisher } from './recording-publisher.js';
+import { RecordingPublisher, ThrowingPublisher } from '../helpers/recording-publisher.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

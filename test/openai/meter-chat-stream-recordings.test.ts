@@ -2,7 +2,7 @@ import { type ChatCompletionChunkLike, meterChatStream } from '@metering-hub/sha
 import { describe, expect, it } from 'vitest';
 
 import { loadRecording, RECORDING_NAMES, type RecordingName } from './recorded-streams.js';
-import { RecordingPublisher } from './recording-publisher.js';
+import { RecordingPublisher } from '../helpers/recording-publisher.js';
 
 interface Counts {
   out: number;

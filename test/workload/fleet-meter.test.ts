@@ -6,7 +6,7 @@ import {
   FleetReplay,
   syntheticConvTrace,
 } from '../../server/src/workload/index.js';
-import { createPublishers } from './recording-publisher.js';
+import { createPublishers } from '../helpers/recording-publisher.js';
 
 interface MeterFeed {
   meter: Meter;

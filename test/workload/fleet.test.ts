@@ -9,7 +9,7 @@ import {
   type WorkloadRequest,
   WorkloadOptionsError,
 } from '../../server/src/workload/index.js';
-import { createPublishers, type PublisherCall } from './recording-publisher.js';
+import { createPublishers, type PublisherCall } from '../helpers/recording-publisher.js';
 
 /** 50 ms a token, first token 100 ms after the start, no spread. */
 const fixedTiming = { ttftMs: 100, tokensPerSecond: 20, rateSpread: 0 };

@@ -5,7 +5,7 @@ import {
   runFleetRealtime,
   WorkloadOptionsError,
 } from '../../server/src/workload/index.js';
-import { createPublishers } from './recording-publisher.js';
+import { createPublishers } from '../helpers/recording-publisher.js';
 
 function createFleet(): FleetReplay {
   return new FleetReplay({

@@ -6,6 +6,7 @@ import type { MeteringFrame } from '@metering-hub/shared';
 import { waitFor } from '../../helpers/wait.js';
 import { hubProcess, type ManagedProcess, redisProcess } from '../../soak/processes.js';
 import type { BatchingFleetOptions, BatchingFleetReport, BatchingFleetWindow } from '../load/batching-fleet.js';
+import { nextMessage } from '../child-messages.js';
 import { checkTarget, type Scenario } from '../scenario.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -107,8 +108,8 @@ async function replay(
 
     const options: BatchingFleetOptions = { redisUrl, ...publishing, speed: SPEED, windowMs, runMs, stepMs: STEP_MS };
     fleet = startFleet(options, log);
-    const done = nextMessage<BatchingFleetReport>(fleet, 'done');
-    const window = await nextMessage<BatchingFleetWindow>(fleet, 'window');
+    const done = nextMessage<BatchingFleetReport>(fleet, 'done', 'The fleet');
+    const window = await nextMessage<BatchingFleetWindow>(fleet, 'window', 'The fleet');
     log(`${mode}: ${window.requests} requests from ${Math.round(window.startMs / 1000)} s into the ${window.source} trace, ${SPEED}x, ${Math.round(runMs / 1000)} s`);
 
     const before = await scrape(base);
@@ -180,19 +181,6 @@ function startFleet(options: BatchingFleetOptions, log: (line: string) => void):
   return child;
 }
 
-function nextMessage<T extends object>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: { type?: string }) => {
-      if (message.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message as T);
-    };
-    const onExit = (code: number | null) => reject(new Error(`The fleet exited with code ${code} before sending "${type}".`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 // Reads the hub's /metrics into name → value, summing over labels.
 async function scrape(base: string): Promise<Map<string, number>> {

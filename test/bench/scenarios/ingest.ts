@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { waitFor } from '../../helpers/wait.js';
 import { hubProcess, type ManagedProcess, redisProcess } from '../../soak/processes.js';
 import type { IngestPublisherOptions, IngestPublisherReport } from '../load/ingest-publisher.js';
+import { nextMessage } from '../child-messages.js';
 import { checkTarget, type Figure, type Scenario, type TargetCheck } from '../scenario.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -263,19 +264,6 @@ function startChild(script: string, args: string[], children: Set<ChildProcess>,
   return child;
 }
 
-function nextMessage<T extends object = object>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: { type?: string }) => {
-      if (message.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message as T);
-    };
-    const onExit = (code: number | null) => reject(new Error(`Load process exited with code ${code} before sending "${type}".`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

@@ -48,6 +48,16 @@ export class RecordingPublisher implements Publisher {
       reasoning: this.runningValues('reasoning').at(-1) ?? 0,
     };
   }
+
+  /** Ids of the streams this publisher was asked to begin. */
+  begunIds(): string[] {
+    return this.calls.filter((call) => call.method === 'begin').map((call) => call.id);
+  }
+}
+
+/** Creates `count` recording publishers, one per simulated node. */
+export function createPublishers(count: number): RecordingPublisher[] {
+  return Array.from({ length: count }, () => new RecordingPublisher());
 }
 
 /** A Publisher whose every call throws, as a broken implementation might. */
