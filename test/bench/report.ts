@@ -23,7 +23,8 @@ export function formatMarkdown(
   ];
   for (const { scenario, result } of results) {
     for (const target of result.targets) {
-      const met = target.met ? 'yes' : target.note ? `no: ${target.note}` : 'no';
+      let met = 'yes';
+      if (!target.met) met = target.note ? `no: ${target.note}` : 'no';
       lines.push(`| ${[scenario.name, target.name, round(target.value), target.target, met].map(cell).join(' | ')} |`);
     }
   }
@@ -44,5 +45,7 @@ function cell(text: string): string {
 function round(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const magnitude = Math.abs(value);
-  return magnitude >= 100 ? value.toFixed(0) : magnitude >= 1 ? value.toFixed(2) : value.toPrecision(3);
+  if (magnitude >= 100) return value.toFixed(0);
+  if (magnitude >= 1) return value.toFixed(2);
+  return value.toPrecision(3);
 }

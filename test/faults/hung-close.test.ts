@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { freePort } from '../helpers/redis-server.js';
+import { freePort, pingRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { type ExitStatus, type HubProcess, useHubProcesses } from './hub-process.js';
 import { readyStatus } from './http.js';
@@ -40,18 +39,7 @@ async function startFreezableRedis(): Promise<{ process: ChildProcess; url: stri
   });
 
   const url = `redis://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return (await client.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      client.disconnect();
-    }
-  }, { what: `redis-server on port ${port}` });
+  await waitFor(() => pingRedis(port), { what: `redis-server on port ${port}` });
   return { process: child, url };
 }
 

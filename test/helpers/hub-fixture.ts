@@ -56,7 +56,7 @@ export function useHubs(): (options?: Partial<HubOptions>) => Promise<HubFixture
   };
 }
 
-/** A stream entry of an update message. */
+/** Builds a stream entry of an update message. */
 export function streamEntry(id: string, fields: { out?: number; reasoning?: number; beganAt?: number; firstAt?: number | null; lastAt?: number | null; model?: string; ended?: boolean } = {}) {
   const { out = 0, reasoning = 0, beganAt = 0, firstAt = null, lastAt = null, model, ended = false } = fields;
   return { id, ...(model ? { model } : {}), beganAt, firstAt, lastAt, out, reasoning, ended };

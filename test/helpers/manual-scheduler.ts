@@ -1,6 +1,6 @@
 import type { Scheduler } from '@metering-hub/server';
 
-/** A scheduler whose timers fire only when the test says so. */
+/** A scheduler whose timers fire only when the test calls `fire()`. */
 export class ManualScheduler implements Scheduler {
   private pending: { callback: () => void; delayMs: number; dueAt: number } | undefined;
   readonly delays: number[] = [];

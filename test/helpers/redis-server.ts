@@ -47,7 +47,7 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
     const failed = new Promise<never>((_, reject) => {
       spawned.once('error', (error) => reject(new Error(`Cannot start redis-server: ${error.message}. Install it (apt-get install redis-server) or run bash .ci/run.`)));
     });
-    await Promise.race([failed, waitFor(() => ping(port, password), { what: `redis-server on port ${port}` })]);
+    await Promise.race([failed, waitFor(() => pingRedis(port, password), { what: `redis-server on port ${port}` })]);
   };
 
   const stop = async () => {
@@ -81,7 +81,8 @@ export function useRedisServer(): () => RedisServer {
   };
 }
 
-async function ping(port: number, password?: string): Promise<boolean> {
+/** Returns whether a Redis server on 127.0.0.1 answers PING, trying once. */
+export async function pingRedis(port: number, password?: string): Promise<boolean> {
   const client = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   client.on('error', () => {});
   try {

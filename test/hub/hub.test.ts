@@ -2,6 +2,7 @@ import { Hub } from '@metering-hub/server';
 import { MemoryBus, type MeteringFrame, RedisBus } from '@metering-hub/shared';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import { useHubs } from '../helpers/hub-fixture.js';
 import { silentLogger } from '../helpers/logger.js';
 import { ManualScheduler } from '../helpers/manual-scheduler.js';
 import { freePort } from '../helpers/redis-server.js';
@@ -13,25 +14,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startHub(options: { bus?: MemoryBus } = {}) {
-  const bus = options.bus ?? new MemoryBus();
-  const scheduler = new ManualScheduler();
-  const clock = { now: 5_000 };
-  const hub = new Hub({
-    bus,
-    port: 0,
-    logger: silentLogger,
-    scheduler,
-    now: () => clock.now,
-    wallClock: () => 1_764_842_000_000 + clock.now,
-  });
-  const { port } = await hub.listen();
-  cleanups.push(async () => {
-    await hub.close();
-    await bus.close();
-  });
-  return { hub, bus, scheduler, clock, port };
-}
+const startHub = useHubs();
 
 async function dashboard(port: number, room?: string): Promise<Dashboard> {
   const client = await connectDashboard(port, room);

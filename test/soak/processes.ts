@@ -30,7 +30,7 @@ function managed(name: string, port: number, launch: () => ChildProcess, ready: 
       const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
       if (kb) peaks[peaks.length - 1] = Number(kb) * 1024;
     } catch {
-      // The process has gone; its last sample stands.
+      // The process has exited, so its last sample is kept.
     }
   };
   const sampler = setInterval(recordPeak, 1_000);
@@ -63,7 +63,7 @@ function managed(name: string, port: number, launch: () => ChildProcess, ready: 
   };
 }
 
-/** A redis-server on a free port of 127.0.0.1 that keeps nothing on disk. */
+/** Creates a redis-server process on a free port of 127.0.0.1 that keeps nothing on disk. */
 export async function redisProcess(): Promise<ManagedProcess> {
   const port = await freePort();
   let up = false;
@@ -78,7 +78,7 @@ export async function redisProcess(): Promise<ManagedProcess> {
   return process;
 }
 
-/** A hub process, `node --import tsx server/src/main.ts`, on a free port. */
+/** Creates a hub process, `node --import tsx server/src/main.ts`, on a free port. */
 export async function hubProcess(name: string, redisUrl: string, log: (line: string) => void): Promise<ManagedProcess> {
   const port = await freePort();
   return managed(name, port, () => {

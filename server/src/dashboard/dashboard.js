@@ -274,8 +274,8 @@
     });
   }
 
-  // EventSource hides the status of a refused request, so a plain request
-  // tells whether the hub wants a token.
+  // EventSource hides the status of a rejected request, so a plain request
+  // shows whether the hub requires a token.
   function checkAuthorization() {
     fetch(withToken('/stats'), { cache: 'no-store' })
       .then((response) => {

@@ -97,7 +97,7 @@ export async function runDemo({ options, config, redisUrl, logger, print }: RunD
 }
 
 // The default data file may be absent on a user's machine, and then the
-// synthetic trace stands in; a file named with --data must exist.
+// synthetic trace replaces it. A file named with --data must exist.
 async function loadDemoWorkload(options: DemoOptions): Promise<Workload> {
   if (options.synthetic) {
     return { requests: syntheticConvTrace({ seed: options.seed }), source: 'synthetic' };

@@ -15,7 +15,7 @@ export interface AccessOptions {
   allowedOrigins?: readonly string[];
 }
 
-/** Why a request was turned away, with its HTTP status and stable code. */
+/** Reason a request was rejected, with its HTTP status and stable code. */
 export interface AccessDenial {
   status: 401 | 403;
   code: 'UNAUTHORIZED' | 'ORIGIN_NOT_ALLOWED';

@@ -15,7 +15,7 @@ export interface HttpHandlerOptions {
 /**
  * Builds the request handler of the hub's HTTP routes, by exact path.
  * Socket.IO handles its own path on the same server before this handler
- * sees a request. Only GET and HEAD are served, and OPTIONS for CORS.
+ * receives a request. Only GET and HEAD are served, and OPTIONS for CORS.
  */
 export function createHttpHandler({ routes, publicPaths, access, onError }: HttpHandlerOptions): RouteHandler {
   const table = new Map(Object.entries(routes));

@@ -71,8 +71,8 @@ export interface HubOptions {
   /** Token and allowed origins for dashboards. @default open, same origin only */
   access?: AccessOptions;
   /**
-   * Where the readings behind HIGH and LOW outlive the process, so a
-   * restarted hub reports the same extremes. @default a Redis sorted set
+   * Store in which the readings behind HIGH and LOW outlive the process,
+   * so a restarted hub reports the same extremes. @default a Redis sorted set
    * `<channel>:readings` when `redisUrl` is given, none otherwise
    */
   readingStore?: ReadingStore | false;
@@ -432,9 +432,9 @@ export class Hub {
     return frame;
   }
 
-  // While the hub hears nothing from the nodes, a snapshot would show every
-  // stream going idle; the last figures are sent again, marked stale, and
-  // no reading is taken.
+  // While the hub receives nothing from the nodes, a snapshot would show
+  // every stream going idle. So the last figures are sent again, marked
+  // stale, and no reading is taken.
   private repeatStale(): MeteringFrame {
     return { ...this.latest.frame, at: this.wallClock(), busReady: false, stale: true };
   }

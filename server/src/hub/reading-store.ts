@@ -14,7 +14,7 @@ export interface StoredReading {
   value: number;
 }
 
-/** Where the readings behind HIGH and LOW outlive a hub process. */
+/** Store of the readings behind HIGH and LOW, which outlives a hub process. */
 export interface ReadingStore {
   add(reading: StoredReading): void;
   /** Readings taken after `sinceWallMs`, by any hub on the same key. */

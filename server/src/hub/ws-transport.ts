@@ -19,7 +19,7 @@ export interface WsTransportOptions extends BackpressureOptions, TransportEvents
   heartbeatMs?: number;
 }
 
-// Ms a client has to answer the closing handshake before it is cut off.
+// Ms a client has to complete the closing handshake before it is cut off.
 const CLOSE_GRACE_MS = 1_000;
 
 // Dashboards only receive; the largest message a client may send.

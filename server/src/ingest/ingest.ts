@@ -204,8 +204,8 @@ export class Ingest {
     }
 
     if (!known) {
-      // An unknown stream is either new or one a restarted hub missed the
-      // start of; either way its totals are the whole truth, so adopt it.
+      // An unknown stream is new, or a restarted hub missed its start. Its
+      // totals are the whole truth in both cases, so it is adopted.
       this.caps.makeRoom(node, (reason) => this.countEviction(node, reason));
       this.meter.begin(key, entry.model === undefined ? { node } : { node, model: entry.model });
       if (entry.out + entry.reasoning > 0) this.stats.streamsAdopted += 1;
@@ -273,7 +273,7 @@ export class Ingest {
   private endNode(node: string): void {
     const ended = this.meter.endNode(node);
     this.stats.byes += 1;
-    this.log.debug({ node, streamsEnded: ended }, 'Node said bye; its streams are ended');
+    this.log.debug({ node, streamsEnded: ended }, 'Node sent bye; its streams ended');
   }
 
   // Logs at most once a minute per reason; `heldBack` counts the repeats

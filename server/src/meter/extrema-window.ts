@@ -40,12 +40,12 @@ export class ExtremaWindow {
     }
   }
 
-  /** The largest value kept, or `undefined` when the window is empty. */
+  /** Returns the largest value in the window, or `undefined` when it is empty. */
   max(): number | undefined {
     return this.maxima.isEmpty() ? undefined : this.maxima.peekHead().value;
   }
 
-  /** The smallest value kept, or `undefined` when the window is empty. */
+  /** Returns the smallest value in the window, or `undefined` when it is empty. */
   min(): number | undefined {
     return this.minima.isEmpty() ? undefined : this.minima.peekHead().value;
   }
@@ -55,7 +55,7 @@ export class ExtremaWindow {
     return this.maxima.length + this.minima.length;
   }
 
-  /** Every reading kept, oldest first, for persistence. */
+  /** Returns the readings that can still become HIGH or LOW, oldest first. */
   readings(): Reading[] {
     const seen = new Set<Reading>();
     for (const reading of this.maxima.values()) seen.add(reading);

@@ -76,8 +76,8 @@ export interface StreamProgress {
 interface StreamState {
   output: number;
   reasoning: number;
-  // Rate clock: the clock of whoever timed the tokens. Only the difference
-  // of these two is used, so that clock may be another machine's.
+  // Rate clock: the clock of the node that timed the tokens. Only the
+  // difference of these two is used, so it may be another machine's clock.
   firstTokenAt: number | undefined;
   lastTokenAt: number;
   // Meter clock: when the stream began and when its latest token arrived.

@@ -21,7 +21,7 @@ export function roundTenth(x: number): number {
   }
 
   // The tie x = q.25 rounds to q.2 and x = q.75 to q.8. Parsing the decimal
-  // text gives the double nearest to it, as Python's round does; arithmetic
+  // text gives the double nearest to it, as Python's round does. Arithmetic
   // such as Math.floor(x * 10) is inexact once x is near 2^51.
   const magnitude = Math.abs(x);
   const whole = Math.floor(magnitude);

@@ -164,7 +164,7 @@ export class RedisBus implements Bus {
     this.healthProbe = false;
 
     if (outcome === 'timeout' && !this.closed) {
-      this.log.warn({ connection: 'subscriber', timeoutMs }, 'Redis did not answer PING; reconnecting the subscriber');
+      this.log.warn({ connection: 'subscriber', timeoutMs }, 'Redis PING timed out; reconnecting the subscriber');
       this.setSubscribed(false);
       subscriber.disconnect(true);
     }

@@ -1,5 +1,5 @@
 /**
- * What every dashboard receives once per tick, whatever the transport.
+ * Frame every dashboard receives once per tick, whatever the transport.
  * Rates are tokens per second, rounded to one decimal.
  */
 export interface MeteringFrame {

@@ -109,7 +109,7 @@ class BatchingPublisher implements Publisher {
   private readonly throttle = new LogThrottle();
   private readonly streams = new Map<string, StreamState>();
   private readonly dirty = new Set<string>();
-  // Streams the hubs have been told of, so an id begun again is first ended.
+  // Streams already published, so an id begun again is ended first.
   private readonly published = new WeakSet<StreamState>();
   // Ends of streams whose id was begun again before the end was sent.
   private replacedEnds: StreamState[] = [];
@@ -194,8 +194,9 @@ class BatchingPublisher implements Publisher {
       return;
     }
     if (existing && this.published.has(existing)) {
-      // The hubs know the old stream: it ends before the new one begins,
-      // in an earlier message, since one message holds an id once.
+      // The hubs know the old stream, so it ends before the new one begins.
+      // The end goes in an earlier message because an id may appear only
+      // once per message.
       existing.ended = true;
       this.replacedEnds.push(existing);
     }

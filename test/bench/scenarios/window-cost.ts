@@ -6,7 +6,7 @@ import { checkTarget, type Scenario } from '../scenario.js';
  * Snapshot cost with 3,600 readings in the HIGH/LOW window against 10:
  * the monotonic deques make a snapshot O(1) whatever the window holds.
  * The worst case is a falling rate, which keeps every reading a candidate
- * maximum. The meter holds 100 streams, a small fleet, so the figure is a
+ * maximum. The meter has 100 streams, a small fleet, so the figure is a
  * tick's cost and not only the window's.
  */
 export const windowCost: Scenario = {
