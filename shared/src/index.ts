@@ -1,6 +1,7 @@
 export type { Bus, BusErrorCode, MessageListener } from './bus/bus.js';
 export { BusError } from './bus/bus.js';
 export { MemoryBus } from './bus/memory-bus.js';
+export { Inbox, type InboxOptions, type InboxSource } from './bus/inbox.js';
 export { quitOrDisconnect, RedisBus, type RedisBusOptions } from './bus/redis-bus.js';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,

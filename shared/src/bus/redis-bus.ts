@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 
 import { LogThrottle } from '../logging.js';
 import { type Bus, BusError, type MessageListener } from './bus.js';
+import { Inbox, type InboxOptions } from './inbox.js';
 
 export interface RedisBusOptions {
   /**
@@ -28,6 +29,11 @@ export interface RedisBusOptions {
   healthCheckMs?: number;
   /** Ms a PING may take before the subscriber reconnects. @default 3_000 */
   healthTimeoutMs?: number;
+  /**
+   * How received messages are handed to listeners: in slices of a few ms
+   * with the subscriber socket paused while a backlog waits. See `Inbox`.
+   */
+  delivery?: InboxOptions;
 }
 
 /**
@@ -47,11 +53,13 @@ export class RedisBus implements Bus {
   private closed = false;
   private healthTimer: NodeJS.Timeout | undefined;
   private healthProbe = false;
+  private readonly inbox: Inbox;
 
   constructor(options: RedisBusOptions) {
     this.options = options;
     this.log = options.logger;
     this.publisher = options.client;
+    this.inbox = new Inbox((channel, message) => this.deliver(channel, message), options.delivery);
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -111,6 +119,9 @@ export class RedisBus implements Bus {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.healthTimer);
+    // Messages read but not yet delivered go the way of those still in the
+    // socket: a closed bus delivers nothing more.
+    this.inbox.clear();
     this.setSubscribed(false);
     this.readyListeners.clear();
 
@@ -135,9 +146,7 @@ export class RedisBus implements Bus {
     // Resubscribing is done here on every `ready`, not by ioredis, so that
     // readiness means "subscribed" and not merely "connected".
     const subscriber = this.connect('subscriber', { autoResubscribe: false });
-    subscriber.on('message', (channel: string, message: string) => {
-      for (const listener of this.channels.get(channel) ?? []) listener(message);
-    });
+    subscriber.on('message', (channel: string, message: string) => this.inbox.push(channel, message, subscriber.stream));
     subscriber.on('ready', () => this.resubscribe(subscriber));
     subscriber.on('close', () => this.setSubscribed(false));
     this.subscriber = subscriber;
@@ -148,6 +157,20 @@ export class RedisBus implements Bus {
       this.healthTimer.unref();
     }
     return subscriber;
+  }
+
+  private deliver(channel: string, message: string): void {
+    for (const listener of this.channels.get(channel) ?? []) {
+      try {
+        listener(message);
+      } catch (error) {
+        // A throwing listener must not stop delivery to the others or of
+        // the messages after this one.
+        if (this.throttle.admit('listener-error') !== undefined) {
+          this.log.error({ err: safeError(error as Error), channel }, 'Bus listener threw; message skipped for it');
+        }
+      }
+    }
   }
 
   private async checkHealth(subscriber: Redis): Promise<void> {
