@@ -40,12 +40,18 @@ function managed(name: string, port: number, launch: () => ChildProcess, ready: 
     name,
     port,
     async start() {
-      child = launch();
+      const launched = launch();
+      child = launched;
       peaks.push(0);
-      child.once('exit', () => {
+      let exitCode: number | string | null | undefined;
+      launched.once('exit', (code, signal) => {
+        exitCode = code ?? signal;
         child = undefined;
       });
-      await waitFor(ready, { what: `${name} to start`, deadlineMs: 60_000, pollMs: 50 });
+      await waitFor(() => {
+        if (exitCode !== undefined) throw new Error(`${name} exited (${exitCode}) before it was ready.`);
+        return ready();
+      }, { what: `${name} to start`, deadlineMs: 60_000, pollMs: 50 });
     },
     async stop(signal = 'SIGTERM') {
       const running = child;
@@ -78,11 +84,17 @@ export async function redisProcess(): Promise<ManagedProcess> {
   return process;
 }
 
-/** Creates a hub process, `node --import tsx server/src/main.ts`, on a free port. */
+/**
+ * Creates a hub process, `node --import tsx server/src/main.ts`, on a free
+ * port. HUB_NODE_ARGS in the environment, split at spaces, go to the hub's
+ * `node` (and only the hub's), for example `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * to profile it or `--trace-gc` to see its collections.
+ */
 export async function hubProcess(name: string, redisUrl: string, log: (line: string) => void): Promise<ManagedProcess> {
   const port = await freePort();
+  const nodeArgs = (process.env.HUB_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
   return managed(name, port, () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/src/main.ts'], {
       cwd: root,
       env: { ...process.env, REDIS_URL: redisUrl, PORT: String(port), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],

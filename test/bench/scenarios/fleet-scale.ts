@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 
 import { Meter } from '@metering-hub/server';
 
-import { freePort } from '../../helpers/redis-server.js';
 import { waitFor } from '../../helpers/wait.js';
 import { hubProcess, type ManagedProcess, redisProcess } from '../../soak/processes.js';
 import { checkTarget, type Figure, type Scenario, type TargetCheck } from '../scenario.js';
@@ -27,8 +26,8 @@ const tickSizes = [1_000, 10_000, 50_000];
  * - FLEET_SCALE_MODE=publisher: each simulated node runs a real
  *   `createPublisher` instead of the default raw loop, which builds each
  *   node's message by hand and publishes it with ioredis.
- * - FLEET_SCALE_CPU_PROF_DIR=/tmp/dir: the hub runs with `--cpu-prof` and
- *   writes its profile there when it exits.
+ * - HUB_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/dir': the hub writes a
+ *   CPU profile there when it exits (see `hubProcess`).
  */
 export const fleetScale: Scenario = {
   name: 'fleet-scale',
@@ -38,9 +37,8 @@ export const fleetScale: Scenario = {
     // NOTE: the raw loop is the default because on a 2-core machine two
     // processes of 500 publishers each sent about 12% of the offered messages.
     const mode = process.env.FLEET_SCALE_MODE === 'publisher' ? 'publisher' : 'raw';
-    const profileDir = process.env.FLEET_SCALE_CPU_PROF_DIR;
 
-    const load = await measureHubUnderLoad({ windowSeconds, mode, profileDir, log });
+    const load = await measureHubUnderLoad({ windowSeconds, mode, log });
     // The tick cost is measured after the processes have stopped, so they
     // do not compete with it for the CPU.
     const ticks = measureTickCosts(smoke);
@@ -101,17 +99,16 @@ interface LoadResult {
 async function measureHubUnderLoad(options: {
   windowSeconds: number;
   mode: 'publisher' | 'raw';
-  profileDir: string | undefined;
   log: (line: string) => void;
 }): Promise<LoadResult> {
-  const { windowSeconds, mode, profileDir, log } = options;
+  const { windowSeconds, mode, log } = options;
   const redis = await redisProcess();
   let hub: ManagedProcess | undefined;
   const generators: Generator[] = [];
   try {
     await redis.start();
     const redisUrl = `redis://127.0.0.1:${redis.port}`;
-    hub = profileDir ? await profiledHubProcess(redisUrl, profileDir, log) : await hubProcess('hub', redisUrl, log);
+    hub = await hubProcess('hub', redisUrl, log);
     await hub.start();
     const hubUrl = `http://127.0.0.1:${hub.port}`;
 
@@ -233,42 +230,6 @@ function startGenerator(index: number, redisUrl: string, mode: string, log: (lin
       child.kill('SIGKILL');
       await exited;
     },
-  };
-}
-
-// The hub as `hubProcess` starts it, with V8's CPU profiler on. The profile
-// is written when the process exits after SIGTERM.
-async function profiledHubProcess(redisUrl: string, profileDir: string, log: (line: string) => void): Promise<ManagedProcess> {
-  const port = await freePort();
-  let child: ChildProcess | undefined;
-  let exited: Promise<number | null> = Promise.resolve(null);
-  return {
-    name: 'hub',
-    port,
-    async start() {
-      const started = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', 'server/src/main.ts'], {
-        cwd: root,
-        env: { ...process.env, REDIS_URL: redisUrl, PORT: String(port), LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      child = started;
-      exited = new Promise((resolve) => started.once('exit', (code) => resolve(code)));
-      started.stderr?.on('data', (chunk: Buffer) => log(`hub: ${String(chunk).trim()}`));
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true, {
-        what: 'the profiled hub to start',
-        deadlineMs: 60_000,
-        pollMs: 50,
-      });
-    },
-    async stop(signal = 'SIGTERM') {
-      if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-      child.kill(signal);
-      const code = await exited;
-      log(`hub CPU profile written to ${profileDir}`);
-      return code;
-    },
-    peakRss: () => [Number.NaN],
-    pid: () => child?.pid,
   };
 }
 
