@@ -11,7 +11,7 @@ import {
 
 import type { Meter } from '../meter/meter.js';
 import { EVICT_REASONS, type EvictReason, StreamCaps } from './stream-caps.js';
-import { streamKey } from './stream-key.js';
+import { StreamKeys } from './stream-key.js';
 
 export type { EvictReason } from './stream-caps.js';
 
@@ -137,6 +137,7 @@ export class Ingest {
   private readonly maxStreamDurationMs: number;
   private readonly maxNegativeTtftMs: number;
   private readonly caps: StreamCaps;
+  private readonly keys: StreamKeys;
 
   /** @throws RangeError naming the option when a limit is out of range. */
   constructor(options: IngestOptions) {
@@ -148,6 +149,7 @@ export class Ingest {
     this.onFirstToken = options.onFirstToken ?? (() => {});
     this.meter = options.meter;
     this.caps = new StreamCaps(this.meter, this.maxStreamsPerNode, this.maxStreams);
+    this.keys = new StreamKeys((key) => this.meter.has(key), () => this.meter.size);
     this.log = options.logger.child({ module: 'ingest' });
     this.maxMessageBytes = options.maxMessageBytes ?? ingestDefaults.maxMessageBytes;
   }
@@ -185,13 +187,14 @@ export class Ingest {
   }
 
   private applyEntry(node: string, entry: StreamUpdate): void {
-    const key = streamKey(node, entry.id);
+    const key = this.keys.key(node, entry.id);
     const held = this.meter.peek(key);
     const known = held !== undefined;
 
     if (entry.ended) {
       if (!known) this.stats.ignored.ended_unknown += 1;
       this.meter.end(key);
+      this.keys.forget(node, entry.id);
       return;
     }
 
@@ -272,6 +275,7 @@ export class Ingest {
 
   private endNode(node: string): void {
     const ended = this.meter.endNode(node);
+    this.keys.forgetNode(node);
     this.stats.byes += 1;
     this.log.debug({ node, streamsEnded: ended }, 'Node sent bye; its streams ended');
   }
