@@ -1,4 +1,5 @@
-import { type BenchChild, round, startChild } from '../load/fan-out-children.js';
+import { type BenchChild, startChild } from '../load/fan-out-children.js';
+import { round, sleep } from '../measure.js';
 import type { HubReport, TransportKind } from '../load/fan-out-protocol.js';
 import { checkTarget, type Figure, type Scenario, type TargetCheck } from '../scenario.js';
 
@@ -77,8 +78,4 @@ function metric(text: string, name: string): number {
 
 function mib(bytes: number): number {
   return round(bytes / 2 ** 20, 1);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,4 +1,5 @@
-import { type BenchChild, quantile, round, startChild } from '../load/fan-out-children.js';
+import { type BenchChild, quantile, startChild } from '../load/fan-out-children.js';
+import { round, sleep } from '../measure.js';
 import type { BareReport, ClientReport, HubReport, TransportKind } from '../load/fan-out-protocol.js';
 import { checkTarget, type Figure, type Scenario, type TargetCheck } from '../scenario.js';
 
@@ -112,8 +113,4 @@ function phaseFigures(label: string, count: number, sendMs: number[], busyMs: nu
     { name: `${label} tick-to-client latency, ${count} clients, p99`, value: clients.p99Ms, unit: 'ms' },
     { name: `${label} frames received per client per tick, ${count} clients`, value: round(framesPerTick, 3), unit: '' },
   ];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

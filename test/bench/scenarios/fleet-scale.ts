@@ -6,6 +6,7 @@ import { Meter } from '@metering-hub/server';
 
 import { waitFor } from '../../helpers/wait.js';
 import { hubProcess, type ManagedProcess, redisProcess } from '../../soak/processes.js';
+import { round, scrapeMetrics, sleep } from '../measure.js';
 import { checkTarget, type Figure, type Scenario, type TargetCheck } from '../scenario.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -128,7 +129,7 @@ async function measureHubUnderLoad(options: {
 
     // prom-client (15.x) resets its event-loop delay histogram on every
     // collection, so the lag read at the end covers only the window.
-    const before = parseMetrics(await fetchText(`${hubUrl}/metrics`));
+    const before = (await scrapeMetrics(hubUrl)).metrics;
     const startedAt = performance.now();
     let activeMin = Number.POSITIVE_INFINITY;
     let activeMax = 0;
@@ -138,7 +139,7 @@ async function measureHubUnderLoad(options: {
       activeMin = Math.min(activeMin, active);
       activeMax = Math.max(activeMax, active);
     }
-    const after = parseMetrics(await fetchText(`${hubUrl}/metrics`));
+    const after = (await scrapeMetrics(hubUrl)).metrics;
     const seconds = (performance.now() - startedAt) / 1000;
     const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
     log(`window of ${seconds.toFixed(1)} s measured; stopping`);
@@ -289,20 +290,3 @@ async function fetchText(url: string): Promise<string> {
   if (!response.ok) throw new Error(`GET ${url} failed with status ${response.status}.`);
   return response.text();
 }
-
-// Sums the samples of each metric over its labels. Only counters and
-// unlabeled gauges are read, for which the sum is the value.
-function parseMetrics(text: string): Map<string, number> {
-  const sums = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)/.exec(line);
-    if (!match) continue;
-    const value = Number(match[3]);
-    if (Number.isFinite(value)) sums.set(match[1]!, (sums.get(match[1]!) ?? 0) + value);
-  }
-  return sums;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const round = (value: number, digits: number) => Number(value.toFixed(digits));
