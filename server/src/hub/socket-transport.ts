@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import { type Server as HttpServer, ServerResponse } from 'node:http';
 
 import {
   type ClientToServerEvents,
@@ -11,7 +11,7 @@ import {
   type ServerToClientEvents,
   type SliceFrame,
 } from '@metering-hub/shared';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 
 import type { AccessControl } from './access.js';
 import type { EncodedFrame } from './encoded-frame.js';
@@ -26,6 +26,8 @@ export interface SocketTransportOptions extends TransportEvents {
   slice: (scope: SliceFrame['scope'], key: string) => SliceFrame;
   access: AccessControl;
 }
+
+type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 const SLICE_PREFIXES = [[NODE_ROOM_PREFIX, 'node'], [MODEL_ROOM_PREFIX, 'model']] as const;
 // Node ids are at most 128 characters and model labels 128.
@@ -76,30 +78,33 @@ export class SocketTransport implements FrameTransport {
       next(Object.assign(error, { data: { code: 'UNAUTHORIZED' } }));
     });
 
-    this.io.on('connection', (socket) => {
-      // Engine.IO keeps each session's first HTTP request for the life of
-      // the connection. Nothing reads it after the handshake and the token
-      // check, so it is dropped.
-      (socket.conn as unknown as { request: unknown }).request = null;
+    // For a WebSocket, Engine.IO passes its middlewares a stand-in response
+    // that holds the upgrade request, and a close listener on the TCP
+    // socket holds the stand-in for the life of the connection (engine.io
+    // 6.6). Nothing uses the stand-in's request after the upgrade.
+    this.io.engine.use((_request: unknown, response: unknown, next: () => void) => {
+      if (!(response instanceof ServerResponse)) (response as { req?: unknown }).req = undefined;
+      next();
+    });
 
-      // Dashboards cannot write: any event but subscribe is counted and dropped.
-      socket.onAny((event) => {
-        if (event !== 'subscribe') options.onIgnoredEvent?.('socket.io');
-      });
-      socket.on('subscribe', (room, ack) => {
-        try {
-          // A client that passes only a callback still gets its error.
-          if (typeof room === 'function') {
-            (room as (reply: ErrorReply) => void)(this.join(undefined, () => {}) as ErrorReply);
-            return;
-          }
-          const reply = this.join(room, (name) => socket.join(name));
-          if (typeof ack === 'function') ack(reply);
-        } catch (error) {
-          // Events come from untrusted clients; none may take the hub down.
-          this.log.warn({ err: error }, 'Subscribe event failed');
-        }
-      });
+    // Listeners shared by every socket (Socket.IO calls them with the
+    // socket as `this`), so a connection adds no closures of its own.
+    const transport = this;
+    function onSubscribe(this: HubSocket, room: unknown, ack: unknown): void {
+      transport.subscribe(this, room, ack);
+    }
+    // Dashboards cannot write: any event but subscribe is counted and dropped.
+    function onAnyEvent(event: string): void {
+      if (event !== 'subscribe') options.onIgnoredEvent?.('socket.io');
+    }
+    this.io.on('connection', (socket) => {
+      releaseHandshakeRequest(socket);
+      // Socket.IO puts every socket in a room of its own id, for messages to
+      // one socket. The hub sends only to its rooms, and that room's set is
+      // about 200 B of each connection.
+      void socket.leave(socket.id);
+      socket.onAny(onAnyEvent);
+      socket.on('subscribe', onSubscribe as ClientToServerEvents['subscribe']);
     });
   }
 
@@ -143,6 +148,21 @@ export class SocketTransport implements FrameTransport {
     this.io.removeAllListeners();
   }
 
+  private subscribe(socket: HubSocket, room: unknown, ack: unknown): void {
+    try {
+      // A client that passes only a callback still gets its error.
+      if (typeof room === 'function') {
+        (room as (reply: ErrorReply) => void)(this.join(undefined, () => {}) as ErrorReply);
+        return;
+      }
+      const reply = this.join(room, (name) => socket.join(name));
+      if (typeof ack === 'function') ack(reply);
+    } catch (error) {
+      // Events come from untrusted clients; none may take the hub down.
+      this.log.warn({ err: error }, 'Subscribe event failed');
+    }
+  }
+
   private join(room: unknown, joinRoom: (name: string) => unknown): MeteringFrame | SliceFrame | ErrorReply {
     if (room === METERING_ROOM) {
       joinRoom(room);
@@ -165,6 +185,32 @@ export class SocketTransport implements FrameTransport {
     return this.options.slice(target.scope, target.key);
   }
 }
+
+/**
+ * Frees what a connection holds of its opening HTTP request once the
+ * handshake and the token check are done; nothing reads it later. Engine.IO
+ * keeps the request as `conn.request`, and Socket.IO copies its headers,
+ * query and address into `handshake`.
+ */
+function releaseHandshakeRequest(socket: { conn: unknown; handshake: unknown }): void {
+  (socket.conn as { request: unknown }).request = null;
+  socket.handshake = RELEASED_HANDSHAKE;
+}
+
+// Stands in for every socket's handshake details (headers, query, auth,
+// address, time) once they have been checked: Socket.IO itself reads them
+// only to describe sockets of other servers, which this hub never asks for.
+const RELEASED_HANDSHAKE = Object.freeze({
+  headers: Object.freeze({}),
+  time: '',
+  address: '',
+  xdomain: false,
+  secure: false,
+  issued: 0,
+  url: '',
+  query: Object.freeze({}),
+  auth: Object.freeze({}),
+});
 
 function parseSliceRoom(room: string): { scope: SliceFrame['scope']; key: string } | undefined {
   for (const [prefix, scope] of SLICE_PREFIXES) {
