@@ -1,4 +1,5 @@
 export { ConfigError, type HubConfig, readConfig } from './config.js';
+export { formatFrameLine } from './demo/frame-line.js';
 export { Hub, type HubOptions, type HubStats } from './hub/hub.js';
 export { History, type HistoryOptions } from './hub/history.js';
 export { realScheduler, type Scheduler } from './hub/ticker.js';

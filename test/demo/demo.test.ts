@@ -37,6 +37,7 @@ describe('pnpm demo', () => {
 
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Bus: in-process');
+    expect(run.stdout).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\/\n/);
     expect(run.stdout).toMatch(/Socket\.IO endpoint: http:\/\/127\.0\.0\.1:\d+ /);
     const frames = run.stdout.split('\n').map((line) => FRAME_LINE.exec(line)).filter((match) => match !== null);
     expect(frames.length).toBeGreaterThanOrEqual(3);
@@ -45,6 +46,9 @@ describe('pnpm demo', () => {
     expect(busiest).toBeGreaterThan(0);
     expect(fastest).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/Stopping \(duration\): \d+ streams started/);
+    // The frame the closing hub sends its clients is not printed after it.
+    const afterStop = run.stdout.slice(run.stdout.indexOf('Stopping ('));
+    expect(afterStop.split('\n').some((line) => FRAME_LINE.test(line))).toBe(false);
   });
 
   it('replays the synthetic workload on request', async () => {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useHubs } from '../helpers/hub-fixture.js';
 import { silentLogger } from '../helpers/logger.js';
 import { ManualScheduler } from '../helpers/manual-scheduler.js';
+import { SwitchableBus } from '../helpers/switchable-bus.js';
 import { freePort } from '../helpers/redis-server.js';
 import { connectDashboard, type Dashboard } from '../helpers/socket-client.js';
 import { waitFor } from '../helpers/wait.js';
@@ -86,6 +87,26 @@ describe('hub over Socket.IO', () => {
     clock.now += 60_001;
     scheduler.fire();
 
+    expect(scheduler.delays.at(-1)).toBe(10_000);
+  });
+
+  it('ticks at once when the bus goes down or comes back, not an idle interval later', async () => {
+    const bus = new SwitchableBus();
+    const scheduler = new ManualScheduler();
+    const hub = new Hub({ bus, port: 0, logger: silentLogger, scheduler, readingStore: false });
+    cleanups.push(() => hub.close());
+    await hub.listen();
+    expect(scheduler.delays).toEqual([10_000]);
+
+    bus.setUp(false);
+    expect(scheduler.delays).toEqual([10_000, 0]);
+    scheduler.fire();
+    expect(hub.latestFrame()).toMatchObject({ busReady: false, stale: true });
+
+    bus.setUp(true);
+    expect(scheduler.delays.at(-1)).toBe(0);
+    scheduler.fire();
+    expect(hub.latestFrame()).toMatchObject({ busReady: true, stale: false });
     expect(scheduler.delays.at(-1)).toBe(10_000);
   });
 

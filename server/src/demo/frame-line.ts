@@ -14,6 +14,7 @@ export function formatFrameLine(frame: MeteringFrame, replayMs: number): string 
     `high ${fixed(frame.high)}`,
     `low ${fixed(frame.low)}`,
     `active ${String(frame.active).padStart(5)}`,
+    ...(frame.stale ? ['STALE: no updates from the bus, last figures repeated'] : frame.busReady ? [] : ['bus not ready']),
   ].join('  ');
 }
 

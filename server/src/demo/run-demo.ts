@@ -64,12 +64,14 @@ export async function runDemo({ options, config, redisUrl, logger, print }: RunD
 
   printHeader(print, options, workload, redisUrl);
   let replayMs = 0;
+  let stopPrintingFrames = () => {};
   if (hub && address) {
     const base = `http://${address.address}:${address.port}`;
-    print(`Socket.IO endpoint: ${base} (emit "subscribe" with "metering")`);
+    print(`Dashboard: ${base}/`);
+    print(`Socket.IO endpoint: ${base} (emit "subscribe" with "metering"); WebSocket ${base.replace('http', 'ws')}/ws; SSE ${base}/events`);
     print(`Latest frame: ${base}/stats`);
     print(formatFrameLine(hub.latestFrame(), replayMs));
-    hub.onFrame((frame) => print(formatFrameLine(frame, replayMs)));
+    stopPrintingFrames = hub.onFrame((frame) => print(formatFrameLine(frame, replayMs)));
   }
 
   let nextProgressMs = 0;
@@ -89,6 +91,7 @@ export async function runDemo({ options, config, redisUrl, logger, print }: RunD
 
   const reason = await waitForStop(options, logger, run.finished);
   run.stop();
+  stopPrintingFrames();
   print(`Stopping (${reason}): ${fleet.started} streams started, ${fleet.ended} ended.`);
   await Promise.all(publishers.map((publisher) => publisher.close()));
   await hub?.close();

@@ -374,6 +374,9 @@ export class Hub {
     }
     if (ready && !this.readingsLoaded) void this.loadReadings();
     this.log.info({ ready, channel: this.channel }, ready ? 'Subscribed to node updates' : 'Lost the subscription to node updates');
+    // Dashboards learn of the change with the next frame, which could
+    // otherwise be up to an idle interval away.
+    if (this.state === 'listening') this.ticker.tickSoon();
   }
 
   private onMessage(message: string): void {
@@ -454,6 +457,7 @@ export class Hub {
         value,
       })));
       this.log.info({ readings: this.stats.readingsRestored }, 'Readings of the last hour restored');
+      if (this.state === 'listening') this.ticker.tickSoon();
     } catch (error) {
       this.readingsLoaded = false;
       this.log.warn({ err: { message: (error as Error).message } }, 'Loading stored readings failed; HIGH and LOW start from this process');

@@ -68,6 +68,16 @@ export class Ticker {
     this.schedule(delayMs, remainingMs);
   }
 
+  /**
+   * Brings the pending tick forward to now, for a change dashboards should
+   * see at once rather than after up to an idle interval.
+   */
+  tickSoon(): void {
+    if (!this.running || this.handle === undefined) return;
+    this.scheduler.clearTimeout(this.handle);
+    this.schedule(0, 0);
+  }
+
   stop(): void {
     this.running = false;
     if (this.handle !== undefined) this.scheduler.clearTimeout(this.handle);

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
-import type { Bus } from '../bus/bus.js';
+import { type Bus, BusError } from '../bus/bus.js';
 import { RedisBus } from '../bus/redis-bus.js';
 import { createRootLogger, LogThrottle } from '../logging.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../contract/decode-update.js';
@@ -298,13 +298,14 @@ class BatchingPublisher implements Publisher {
 
   private reportPublishFailure(error: unknown, bye: boolean): void {
     this.counters.publishFailures += 1;
+    const failure = describeFailure(error);
     if (bye) {
-      this.log.warn({ err: error, unsent: this.dirty.size }, 'Final publish on close failed; the hubs drop these streams once they go stale');
+      this.log.warn({ ...failure, unsent: this.dirty.size }, 'Final publish on close failed; the hubs drop these streams once they go stale');
       return;
     }
     const heldBack = this.throttle.admit('publish');
     if (heldBack !== undefined) {
-      this.log.warn({ err: error, heldBack, pending: this.dirty.size }, 'Publish failed; the latest state is kept for the next flush');
+      this.log.warn({ ...failure, heldBack, pending: this.dirty.size }, 'Publish failed; the latest state is kept for the next flush');
     }
   }
 
@@ -375,3 +376,8 @@ function checkOptions(options: PublisherOptions): void {
   }
 }
 
+// A bus error is an expected state (Redis down, a refused publish): its
+// code and message say all, and a stack would only fill the log.
+function describeFailure(error: unknown): { code: string; reason: string } | { err: unknown } {
+  return error instanceof BusError ? { code: error.code, reason: error.message } : { err: error };
+}
