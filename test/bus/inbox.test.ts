@@ -17,7 +17,7 @@ function recordingSource() {
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('Inbox', () => {
-  it('delivers in order, a slice at a time, with a turn of the event loop between slices', async () => {
+  it('delivers slices between event-loop turns', async () => {
     // Each delivery moves the clock 3 ms on; with 4 ms slices, two fit.
     let clock = 0;
     const delivered: string[] = [];
@@ -38,7 +38,7 @@ describe('Inbox', () => {
     expect(inbox.size).toBe(0);
   });
 
-  it('pauses its source above the byte limit and resumes it once half the limit is left', async () => {
+  it('pauses the source over the limit', async () => {
     let clock = 0;
     const inbox = new Inbox(() => {
       clock += 1;
@@ -60,7 +60,7 @@ describe('Inbox', () => {
     expect(inbox.size).toBe(0);
   });
 
-  it('pauses the new connection after a reconnect, not the old one twice', () => {
+  it('pauses a new connection after reconnect', () => {
     const inbox = new Inbox(() => {}, { maxQueuedBytes: 5 });
     const first = recordingSource();
     const second = recordingSource();
@@ -72,7 +72,7 @@ describe('Inbox', () => {
     inbox.clear();
   });
 
-  it('delivers everything at once on flush and nothing after clear', async () => {
+  it('flushes all and clears all', async () => {
     const delivered: string[] = [];
     const inbox = new Inbox((_channel, message) => delivered.push(message), { maxQueuedBytes: 1 });
     const { source, calls } = recordingSource();
@@ -91,7 +91,7 @@ describe('Inbox', () => {
 });
 
 describe('RedisBus delivery', () => {
-  it('delivers a backlog many times the queue limit complete and in order', async () => {
+  it('delivers a large backlog in order', async () => {
     const bus = new RedisBus({ url: redisServer().url, logger: silentLogger, delivery: { maxQueuedBytes: 4_096, sliceMs: 1 } });
     const publisher = new Redis(redisServer().url);
     const received: number[] = [];
@@ -111,7 +111,7 @@ describe('RedisBus delivery', () => {
     }
   });
 
-  it('keeps delivering to the other listeners and later messages when a listener throws', async () => {
+  it('survives a throwing listener', async () => {
     const bus = new RedisBus({ url: redisServer().url, logger: silentLogger });
     const publisher = new Redis(redisServer().url);
     const received: string[] = [];

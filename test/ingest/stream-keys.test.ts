@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../helpers/logger.js';
 
 describe('StreamKeys', () => {
-  it('returns the same key object for a stream seen before, equal to streamKey', () => {
+  it('reuses the key of a known stream', () => {
     const held = new Set<string>();
     const keys = new StreamKeys((key) => held.has(key), () => held.size);
     const first = keys.key('node-a', 'chat-1');
@@ -15,7 +15,7 @@ describe('StreamKeys', () => {
     expect(keys.size).toBe(2);
   });
 
-  it('forgets a stream, a node, and by sweeping what the meter no longer holds', () => {
+  it('sweeps keys of vanished streams', () => {
     const held = new Set<string>();
     const keys = new StreamKeys((key) => held.has(key), () => held.size);
     keys.key('a', '1');
@@ -38,7 +38,7 @@ describe('StreamKeys', () => {
     expect(keys.key('live', 'kept')).toBe([...held][0]);
   });
 
-  it('keeps the cache bounded when an ingest meets 100,000 distinct stream ids', () => {
+  it('bounds the ingest cache under churn', () => {
     const meter = new Meter();
     const ingest = new Ingest({ meter, logger: silentLogger, maxStreamsPerNode: 1_000, maxStreams: 5_000 });
     for (let batch = 0; batch < 1_000; batch++) {

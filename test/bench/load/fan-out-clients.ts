@@ -56,11 +56,11 @@ function openWebSocket(path: string): Promise<boolean> {
 }
 
 // Speaks Socket.IO's wire protocol (Engine.IO 4 over a WebSocket) with the
-// least work, as the ws and SSE clients do: the frames are 10,000 copies in
-// one process here, where each browser decodes its own, so socket.io-client
-// decoding every frame before the next would add a queue of its own to what
-// is measured, longer with every client. The test suite runs the real
-// client against the hub.
+// least work, as the ws and SSE clients do. Here one process receives
+// 10,000 copies of each frame, where each browser decodes only its own.
+// socket.io-client would decode every copy before the next, a queue of the
+// load process that grows with the clients and is not the hub's. The test
+// suite runs the real client against the hub.
 //
 //   hub: 0{...}                     open              client: 40
 //   hub: 40{"sid":...}              namespace joined  client: 420["subscribe","metering"]
