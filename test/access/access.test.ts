@@ -42,8 +42,11 @@ describe('token auth', () => {
     const byQuery = await fetch(`${base}/history?token=${TOKEN}`);
     const page = await fetch(`${base}/?token=${TOKEN}`);
     const wrong = await fetch(`${base}/stats`, { headers: { authorization: 'Bearer not-the-token-at-all' } });
+    // The scheme of an Authorization header is case-insensitive (RFC 9110).
+    const lowerCase = await fetch(`${base}/stats`, { headers: { authorization: `bearer ${TOKEN}` } });
 
     expect(byHeader.status).toBe(200);
+    expect(lowerCase.status).toBe(200);
     expect(byQuery.status).toBe(200);
     expect(page.status).toBe(200);
     expect(wrong.status).toBe(401);

@@ -86,8 +86,8 @@ export class AccessControl {
 
 /** Reads the token of a request from its Authorization header or query. */
 export function tokenOf(request: IncomingMessage): string | undefined {
-  const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length);
+  const bearer = bearerToken(request.headers.authorization);
+  if (bearer !== undefined) return bearer;
 
   const query = request.url?.indexOf('?') ?? -1;
   if (query < 0) return undefined;
@@ -97,4 +97,10 @@ export function tokenOf(request: IncomingMessage): string | undefined {
 function isSameOrigin(request: IncomingMessage, origin: string): boolean {
   const host = request.headers.host;
   return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+}
+
+/** The token of an `Authorization: Bearer <token>` header; the scheme's case does not matter. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^bearer +(\S+)$/i.exec(header);
+  return match?.[1];
 }
