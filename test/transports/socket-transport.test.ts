@@ -48,4 +48,25 @@ describe('Socket.IO transport', () => {
     await hub.close();
     await Promise.all(disconnected);
   });
+
+  it('sends every room of one client each tick', async () => {
+    const { port, publish, scheduler } = await startHub();
+    await publish('chat-1', [streamEntry('a', { model: 'llama', out: 20, firstAt: 0, lastAt: 1_000 })]);
+    const client = await connectDashboard(port, 'metering');
+    const slices: { scope: string; key: string }[] = [];
+    client.socket.on('metering:slice', (slice) => slices.push(slice));
+    await client.socket.emitWithAck('subscribe', 'metering:node:chat-1');
+    await client.socket.emitWithAck('subscribe', 'metering:model:llama');
+
+    for (let tick = 1; tick <= 3; tick++) {
+      scheduler.fire();
+      await waitFor(() => client.frames.length === tick && slices.length === 2 * tick, { what: `every event of tick ${tick}` });
+    }
+    expect(slices.filter((slice) => slice.scope === 'node')).toHaveLength(3);
+    expect(slices.filter((slice) => slice.scope === 'model')).toHaveLength(3);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('metering_frames_sent_total{transport="socket.io"} 9');
+    client.socket.disconnect();
+  });
 });
+

@@ -13,7 +13,7 @@ import {
 } from '@metering-hub/shared';
 import { Server, type Socket } from 'socket.io';
 
-import type { AccessControl } from './access.js';
+import { type AccessControl, bearerToken } from './access.js';
 import type { EncodedFrame } from './encoded-frame.js';
 import type { FrameTransport, TransportEvents } from './transport.js';
 
@@ -28,6 +28,11 @@ export interface SocketTransportOptions extends TransportEvents {
 }
 
 type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+// Holds, during one broadcast, the sockets still busy with an earlier
+// write. No client can subscribe to it: `subscribe` takes only the
+// metering room and the slice prefixes.
+const BUSY_ROOM = 'hub:busy';
 
 const SLICE_PREFIXES = [[NODE_ROOM_PREFIX, 'node'], [MODEL_ROOM_PREFIX, 'model']] as const;
 // Node ids are at most 128 characters and model labels 128.
@@ -66,8 +71,7 @@ export class SocketTransport implements FrameTransport {
     });
     this.io.use((socket, next) => {
       const { auth, query, headers } = socket.handshake;
-      const bearer = headers.authorization?.startsWith('Bearer ') ? headers.authorization.slice(7) : undefined;
-      let token = bearer;
+      let token = bearerToken(headers.authorization);
       if (typeof query.token === 'string') token = query.token;
       if (typeof auth.token === 'string') token = auth.token;
       if (access.tokenMatches(token)) {
@@ -110,22 +114,51 @@ export class SocketTransport implements FrameTransport {
 
   /**
    * Sends the frame to the metering room and each slice room its slice.
-   * Socket.IO encodes a broadcast once for all members of a room. The
-   * events are volatile: a client whose connection is still busy with the
-   * previous frame skips this one instead of queueing it.
+   * Socket.IO encodes a broadcast once for all members of a room. A client
+   * whose connection is still busy with an earlier write skips this tick's
+   * events instead of queueing them. That check is made once per tick,
+   * before any event goes out: Socket.IO's volatile flag checks before
+   * each event, and a tick's first event to a client makes the next look
+   * busy, so a client in several rooms got only one of them.
    */
   broadcast(frame: EncodedFrame): void {
-    const rooms = this.io.of('/').adapter.rooms;
-    this.io.to(METERING_ROOM).volatile.emit('metering', frame.frame);
-    let sent = rooms.get(METERING_ROOM)?.size ?? 0;
+    const namespace = this.io.of('/');
+    // Busy sockets join a room that every event of the tick leaves out.
+    const busy: HubSocket[] = [];
+    for (const socket of namespace.sockets.values()) {
+      if (socket.conn.transport.writable) continue;
+      busy.push(socket);
+      void socket.join(BUSY_ROOM);
+    }
+    const target = (room: string) => (busy.length > 0 ? this.io.to(room).except(BUSY_ROOM) : this.io.to(room));
+    const busySet = new Set(busy.map((socket) => socket.id));
+    let sent = 0;
+    let skipped = 0;
+    const count = (members: Set<string>) => {
+      for (const id of members) {
+        if (busySet.has(id)) skipped += 1;
+        else sent += 1;
+      }
+    };
 
-    for (const [room, members] of rooms) {
-      const target = parseSliceRoom(room);
-      if (!target) continue;
-      this.io.to(room).volatile.emit('metering:slice', this.options.slice(target.scope, target.key));
-      sent += members.size;
+    const rooms = namespace.adapter.rooms;
+    try {
+      const metering = rooms.get(METERING_ROOM);
+      if (metering) {
+        target(METERING_ROOM).emit('metering', frame.frame);
+        count(metering);
+      }
+      for (const [room, members] of rooms) {
+        const slice = parseSliceRoom(room);
+        if (!slice) continue;
+        target(room).emit('metering:slice', this.options.slice(slice.scope, slice.key));
+        count(members);
+      }
+    } finally {
+      for (const socket of busy) void socket.leave(BUSY_ROOM);
     }
     this.options.onSent?.('socket.io', sent);
+    if (skipped > 0) this.options.onSkipped?.('socket.io', skipped);
   }
 
   clientCount(): number {
