@@ -21,7 +21,14 @@ async function main(): Promise<void> {
   });
 
   onShutdownSignal(logger, () => hub.close());
-  await hub.listen();
+  try {
+    await hub.listen();
+  } catch (error) {
+    // The Redis connections opened with the hub would keep a process that
+    // cannot serve alive; closing them lets it exit for its supervisor.
+    await hub.close();
+    throw error;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -13,6 +13,12 @@ export function explainStartError(error: unknown): string | undefined {
   if (code === 'EADDRINUSE' && syscall === 'listen') {
     return `Cannot listen on ${address}:${port}: the port is in use. Pick another with PORT=N or --port N (0 picks a free one).`;
   }
+  if (code === 'EADDRNOTAVAIL' && syscall === 'listen') {
+    return `Cannot listen on ${address}: no network interface of this machine has that address. Set HOST to one it has, such as 127.0.0.1.`;
+  }
+  if ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && syscall === 'getaddrinfo') {
+    return `Cannot listen on ${(error as { hostname?: string }).hostname}: the name does not resolve. Set HOST to an address or a name this machine resolves.`;
+  }
   if (code === 'EACCES' && syscall === 'listen') {
     return `Cannot listen on ${address}:${port}: permission denied. Use a port above 1023.`;
   }

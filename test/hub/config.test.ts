@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 import { readConfig } from '@metering-hub/server';
@@ -75,5 +77,34 @@ describe('pnpm start with a bad setting', () => {
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('Invalid PORT "eighty": expected an integer from 0 to 65535.');
+  });
+});
+
+describe('hub start on an unusable address', () => {
+  // Each case would leave the process waiting on its Redis connections if
+  // a failed start did not close them; spawnSync returns only on exit.
+  const cases: [string, Record<string, string>, string][] = [
+    ['busy port', {}, 'the port is in use'],
+    ['foreign address', { HOST: '192.0.2.1', PORT: '0' }, 'no network interface of this machine has that address'],
+    ['unresolvable host', { HOST: 'nonexistent.invalid', PORT: '0' }, 'the name does not resolve'],
+  ];
+
+  it.each(cases)('exits with 1: %s', async (_name, env, message) => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+        cwd: root,
+        // Redis is not needed to fail: the hub starts without it.
+        env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1', PORT: String(port), LOG_LEVEL: 'silent', ...env },
+        encoding: 'utf8',
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).not.toContain('    at ');
+    } finally {
+      busy.close();
+    }
   });
 });
