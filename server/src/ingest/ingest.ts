@@ -74,6 +74,7 @@ const ADOPTED_TTFT_MAX_AGE_MS = 60_000;
 
 /** Entries ignored inside an accepted message, by reason. */
 export type IgnoreReason =
+  | 'after_end'
   | 'count_regressed'
   | 'ended_unknown'
   | 'implausible_rate'
@@ -81,6 +82,7 @@ export type IgnoreReason =
   | 'negative_ttft';
 
 export const IGNORE_REASONS: readonly IgnoreReason[] = [
+  'after_end',
   'count_regressed',
   'ended_unknown',
   'implausible_rate',
@@ -138,6 +140,13 @@ export class Ingest {
   private readonly maxNegativeTtftMs: number;
   private readonly caps: StreamCaps;
   private readonly keys: StreamKeys;
+  /**
+   * `beganAt` of streams that ended, by key, so that a late or repeated
+   * update of one does not bring it back. A stream begun again under the
+   * same id has a later `beganAt` and passes. Bounded by `maxStreams`,
+   * oldest first out.
+   */
+  private readonly ended = new Map<string, number>();
 
   /** @throws RangeError naming the option when a limit is out of range. */
   constructor(options: IngestOptions) {
@@ -176,8 +185,9 @@ export class Ingest {
     let carriedTokens = false;
     try {
       for (const entry of message.streams) {
-        this.applyEntry(message.node, entry);
-        if (!entry.ended && entry.lastAt !== null) carriedTokens = true;
+        // Only an applied entry counts: one the rules ignored must not cost
+        // the hub what a new token does (the tick's pace is asked again).
+        if (this.applyEntry(message.node, entry) && entry.lastAt !== null) carriedTokens = true;
       }
     } finally {
       this.caps.release();
@@ -186,7 +196,8 @@ export class Ingest {
     return carriedTokens;
   }
 
-  private applyEntry(node: string, entry: StreamUpdate): void {
+  /** Returns whether the entry updated a stream in flight. */
+  private applyEntry(node: string, entry: StreamUpdate): boolean {
     const key = this.keys.key(node, entry.id);
     const held = this.meter.peek(key);
     const known = held !== undefined;
@@ -195,15 +206,22 @@ export class Ingest {
       if (!known) this.stats.ignored.ended_unknown += 1;
       this.meter.end(key);
       this.keys.forget(node, entry.id);
-      return;
+      this.rememberEnd(key, entry.beganAt);
+      return false;
     }
 
-    if (!this.hasPlausibleTiming(node, entry)) return;
+    if (!known && this.endedBefore(key, entry.beganAt)) {
+      this.stats.ignored.after_end += 1;
+      this.warnOnce('after_end', { node, stream: entry.id }, 'Stream update ignored: it came after the stream ended');
+      return false;
+    }
+
+    if (!this.hasPlausibleTiming(node, entry)) return false;
 
     if (this.impliesTooHighRate(entry)) {
       this.stats.ignored.implausible_rate += 1;
       this.warnOnce('implausible_rate', { node, stream: entry.id, maxStreamRate: this.maxStreamRate }, 'Stream update ignored: its rate is implausibly high');
-      return;
+      return false;
     }
 
     if (!known) {
@@ -215,7 +233,7 @@ export class Ingest {
     } else if (held && (entry.out < held.output || entry.reasoning < held.reasoning)) {
       this.stats.ignored.count_regressed += 1;
       this.warnOnce('count_regressed', { node, stream: entry.id }, 'Stream update ignored: a running count went down');
-      return;
+      return false;
     }
 
     if (entry.firstAt !== null && entry.lastAt !== null && held?.firstTokenAt === undefined) {
@@ -234,6 +252,26 @@ export class Ingest {
       lastTokenAt: entry.lastAt === null ? undefined : entry.lastAt / 1000,
     });
     this.stats.updatesApplied += 1;
+    return true;
+  }
+
+  private rememberEnd(key: string, beganAt: number): void {
+    this.ended.delete(key);
+    this.ended.set(key, beganAt);
+    if (this.ended.size > this.maxStreams) {
+      const oldest = this.ended.keys().next();
+      if (!oldest.done) this.ended.delete(oldest.value);
+    }
+  }
+
+  // True for an update of a stream that has ended; an update with a later
+  // beganAt begins the id again and clears the record of the end.
+  private endedBefore(key: string, beganAt: number): boolean {
+    const endedBeganAt = this.ended.get(key);
+    if (endedBeganAt === undefined) return false;
+    if (beganAt <= endedBeganAt) return true;
+    this.ended.delete(key);
+    return false;
   }
 
   // Rates use only differences of one node's clock, so absolute times may
