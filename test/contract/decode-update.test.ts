@@ -38,6 +38,8 @@ describe('decodeUpdateMessage', () => {
     ['an unknown member', JSON.stringify({ ...valid, extra: 1 }), 'invalid_schema'],
     ['a __proto__ member', JSON.stringify(valid).replace('{"v":1', '{"__proto__":{"x":1},"v":1'), 'invalid_schema'],
     ['an empty node id', JSON.stringify({ ...valid, node: '' }), 'invalid_schema'],
+    ['the summary key as node id', JSON.stringify({ ...valid, node: '(other)' }), 'invalid_schema'],
+    ['the summary key as model', withStream({ model: '(other)' }), 'invalid_schema'],
     ['a node id of 129 characters', JSON.stringify({ ...valid, node: 'n'.repeat(129) }), 'invalid_schema'],
     ['an empty stream id', withStream({ id: '' }), 'invalid_schema'],
     ['a stream id of 257 characters', withStream({ id: 'x'.repeat(257) }), 'invalid_schema'],

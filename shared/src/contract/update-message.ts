@@ -12,6 +12,10 @@ const timestamp = (description: string) =>
 const tokenCount = (description: string) =>
   Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
 
+// Frames name the sum of the groups past the 50 busiest "(other)"; a node
+// or model of that name would be mistaken for it.
+const NOT_THE_SUMMARY_KEY = '^(?!\\(other\\)$)';
+
 /** The whole state of one stream on one node: running totals, never increments. */
 export const StreamUpdateSchema = Type.Object(
   {
@@ -23,7 +27,8 @@ export const StreamUpdateSchema = Type.Object(
     model: Type.Optional(Type.String({
       minLength: 1,
       maxLength: 128,
-      description: 'Optional model label.',
+      pattern: NOT_THE_SUMMARY_KEY,
+      description: 'Optional model label; any string but "(other)", the key of the entry that sums the groups past the 50 busiest.',
     })),
     beganAt: timestamp('Node clock, ms since the epoch: the stream began.'),
     firstAt: Type.Union([timestamp('Node clock, ms: the first token.'), Type.Null()]),
@@ -42,7 +47,8 @@ export const UpdateMessageSchema = Type.Object(
     node: Type.String({
       minLength: 1,
       maxLength: 128,
-      description: 'Node id. The hub keys a stream by node and stream id together.',
+      pattern: NOT_THE_SUMMARY_KEY,
+      description: 'Node id; any string but "(other)". The hub keys a stream by node and stream id together.',
     }),
     streams: Type.Array(StreamUpdateSchema, {
       maxItems: 10_000,
