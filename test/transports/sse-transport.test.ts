@@ -57,6 +57,16 @@ describe('Server-Sent Events at /events', () => {
     stream.close();
   });
 
+  it('answers HEAD without a stream', async () => {
+    const { base, hub } = await startHub();
+    const response = await fetch(`${base}/events`, { method: 'HEAD' });
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(await response.text()).toBe('');
+    expect(hub.clientCounts().sse).toBe(0);
+  });
+
   it('sends the latest frame on connect and each tick with an id', async () => {
     const { hub, base, publish, scheduler } = await startHub();
     const stream = openEventStream(base);

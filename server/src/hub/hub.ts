@@ -373,7 +373,15 @@ export class Hub {
       this.busDownSince = undefined;
     }
     if (ready && !this.readingsLoaded) void this.loadReadings();
-    this.log.info({ ready, channel: this.channel }, ready ? 'Subscribed to node updates' : 'Lost the subscription to node updates');
+    if (ready) {
+      this.log.info({ channel: this.channel }, 'Subscribed to node updates');
+    } else {
+      // Redis gives no reason when it closes a subscriber. Besides a Redis
+      // restart or a network fault, it closes one whose unread output passes
+      // client-output-buffer-limit pubsub (32 MB by default): a single huge
+      // message or a backlog the hub did not keep up with.
+      this.log.warn({ channel: this.channel }, 'Lost the subscription to node updates (Redis restart, network fault, or Redis closing a subscriber over its pubsub output buffer limit)');
+    }
     // Dashboards learn of the change with the next frame, which could
     // otherwise be up to an idle interval away.
     if (this.state === 'listening') this.ticker.tickSoon();

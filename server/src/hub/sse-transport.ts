@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import type { Logger } from '@metering-hub/shared';
+import { type Logger, LogThrottle } from '@metering-hub/shared';
 
 import { Backpressure, backpressureDefaults, type BackpressureOptions } from './backpressure.js';
 import type { EncodedFrame } from './encoded-frame.js';
@@ -32,6 +32,7 @@ export class SseTransport implements FrameTransport {
 
   private readonly options: SseTransportOptions;
   private readonly log: Logger;
+  private readonly dropLogs = new LogThrottle();
   private readonly backpressure: Backpressure;
   private readonly clients = new Set<ServerResponse>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -45,13 +46,20 @@ export class SseTransport implements FrameTransport {
     this.heartbeat.unref();
   }
 
-  /** Opens an event stream on a `GET /events` request. */
+  /** Opens an event stream on a `GET /events` request; answers HEAD with the headers alone. */
   handle(request: IncomingMessage, response: ServerResponse): void {
     if (this.closed) {
       // A closing hub takes no new streams; EventSource retries elsewhere
       // or later.
       response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
       response.end('The hub is shutting down.\n');
+      return;
+    }
+    if (request.method === 'HEAD') {
+      // The headers a stream would have, and no stream: a HEAD request
+      // has no body to keep open.
+      response.writeHead(200, HEADERS);
+      response.end();
       return;
     }
     request.socket.setNoDelay(true);
@@ -69,7 +77,8 @@ export class SseTransport implements FrameTransport {
     for (const client of this.clients) {
       const decision = this.backpressure.decide(client, client.writableLength);
       if (decision === 'drop') {
-        this.log.info({ reason: 'slow' }, 'Event stream dashboard disconnected');
+        const heldBack = this.dropLogs.admit('slow');
+        if (heldBack !== undefined) this.log.info({ reason: 'slow', heldBack }, 'Event stream dashboard disconnected');
         this.options.onDropped?.('sse', 'slow');
         this.clients.delete(client);
         client.destroy();

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-import type { Logger } from '@metering-hub/shared';
+import { type Logger, LogThrottle } from '@metering-hub/shared';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 import { Backpressure, type BackpressureOptions } from './backpressure.js';
@@ -34,6 +34,7 @@ export class WsTransport implements FrameTransport {
 
   private readonly options: WsTransportOptions;
   private readonly log: Logger;
+  private readonly dropLogs = new LogThrottle();
   private readonly server: WebSocketServer;
   private readonly backpressure: Backpressure;
   private readonly alive = new WeakSet<WebSocket>();
@@ -121,7 +122,10 @@ export class WsTransport implements FrameTransport {
   }
 
   private drop(client: WebSocket, reason: 'slow' | 'dead'): void {
-    this.log.info({ reason }, 'WebSocket dashboard disconnected');
+    // A network fault can drop hundreds at once: one line a minute per
+    // reason, with the count of those not logged; the metric counts all.
+    const heldBack = this.dropLogs.admit(reason);
+    if (heldBack !== undefined) this.log.info({ reason, heldBack }, 'WebSocket dashboard disconnected');
     this.options.onDropped?.('ws', reason);
     client.terminate();
   }
