@@ -2,6 +2,7 @@ export { ConfigError, type HubConfig, readConfig } from './config.js';
 export { formatFrameLine } from './demo/frame-line.js';
 export { Hub, type HubOptions, type HubStats } from './hub/hub.js';
 export { History, type HistoryOptions } from './hub/history.js';
+export { EVENT_LOOP_SAMPLING_MS } from './hub/metrics.js';
 export { realScheduler, type Scheduler } from './hub/ticker.js';
 export { Ingest, type IngestOptions, type IngestStats } from './ingest/ingest.js';
 export { streamKey, StreamKeys } from './ingest/stream-key.js';

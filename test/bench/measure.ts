@@ -1,4 +1,5 @@
 // Small measuring tools the scenarios share.
+import { EVENT_LOOP_SAMPLING_MS } from '@metering-hub/server';
 
 /** A hub's /metrics, read at `at` (performance.now()). */
 export interface MetricsScrape {
@@ -41,3 +42,15 @@ export function round(value: number, digits = 2): number {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Event-loop delay in ms from one of the hub's `nodejs_eventloop_lag_*`
+ * figures, in seconds. Node.js records the whole time between two wake-ups
+ * of its monitor, so the figure of an idle loop is the sampling interval;
+ * the delay is what lies beyond it.
+ */
+export function loopDelayMs(lagSeconds: number | undefined): number {
+  if (lagSeconds === undefined) return Number.NaN;
+  return Math.max(0, lagSeconds * 1_000 - EVENT_LOOP_SAMPLING_MS);
+}
+

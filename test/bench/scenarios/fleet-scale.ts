@@ -6,7 +6,7 @@ import { Meter } from '@metering-hub/server';
 
 import { waitFor } from '../../helpers/wait.js';
 import { hubProcess, type ManagedProcess, redisProcess } from '../../soak/processes.js';
-import { round, scrapeMetrics, sleep } from '../measure.js';
+import { loopDelayMs, round, scrapeMetrics, sleep } from '../measure.js';
 import { checkTarget, type Figure, type Scenario, type TargetCheck } from '../scenario.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -160,8 +160,8 @@ async function measureHubUnderLoad(options: {
       activeMin,
       activeMax,
       cpuCores: delta('process_cpu_seconds_total') / seconds,
-      lagP99Ms: (after.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000,
-      lagMaxMs: (after.get('nodejs_eventloop_lag_max_seconds') ?? Number.NaN) * 1000,
+      lagP99Ms: loopDelayMs(after.get('nodejs_eventloop_lag_p99_seconds')),
+      lagMaxMs: loopDelayMs(after.get('nodejs_eventloop_lag_max_seconds')),
       peakRssBytes,
       generatorFigures,
     };

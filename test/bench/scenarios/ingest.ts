@@ -10,7 +10,7 @@ import { waitFor } from '../../helpers/wait.js';
 import { hubProcess, type ManagedProcess, redisProcess } from '../../soak/processes.js';
 import type { IngestPublisherOptions, IngestPublisherReport } from '../load/ingest-publisher.js';
 import { nextMessage } from '../child-messages.js';
-import { round, scrapeMetrics, sleep } from '../measure.js';
+import { loopDelayMs, round, scrapeMetrics, sleep } from '../measure.js';
 import { checkTarget, type Figure, type Scenario, type TargetCheck } from '../scenario.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -221,7 +221,7 @@ async function measureHub(
   return {
     entriesPerSecond: applied / seconds,
     pausedShare: pausedShare(reports, warmupMs + measureMs),
-    lagP99Ms: (after.metrics.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1_000,
+    lagP99Ms: loopDelayMs(after.metrics.get('nodejs_eventloop_lag_p99_seconds')),
     lostOrRejected: published - received + rejected + (published * STREAMS_PER_MESSAGE - appliedTotal),
     frame,
   };
