@@ -94,6 +94,9 @@ export function tokenOf(request: IncomingMessage): string | undefined {
   return new URLSearchParams(request.url?.slice(query + 1)).get('token') ?? undefined;
 }
 
+// NOTE: `Host` comes from the client, so a DNS-rebinding page passes this
+// test; only the token stops it (docs/security.md). Checking `Host`
+// against the names the hub is served under would close that gap.
 function isSameOrigin(request: IncomingMessage, origin: string): boolean {
   const host = request.headers.host;
   return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
