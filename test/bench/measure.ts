@@ -46,7 +46,7 @@ export function sleep(ms: number): Promise<void> {
 /**
  * Event-loop delay in ms from one of the hub's `nodejs_eventloop_lag_*`
  * figures, in seconds. Node.js records the whole time between two wake-ups
- * of its monitor, so the figure of an idle loop is the sampling interval;
+ * of its monitor. An idle loop therefore shows the sampling interval, and
  * the delay is what lies beyond it.
  */
 export function loopDelayMs(lagSeconds: number | undefined): number {

@@ -14,8 +14,15 @@ export function formatFrameLine(frame: MeteringFrame, replayMs: number): string 
     `high ${fixed(frame.high)}`,
     `low ${fixed(frame.low)}`,
     `active ${String(frame.active).padStart(5)}`,
-    ...(frame.stale ? ['STALE: no updates from the bus, last figures repeated'] : frame.busReady ? [] : ['bus not ready']),
+    ...busMarks(frame),
   ].join('  ');
+}
+
+// Says why the figures may not be current.
+function busMarks(frame: MeteringFrame): string[] {
+  if (frame.stale) return ['STALE: no updates from the bus, last figures repeated'];
+  if (!frame.busReady) return ['bus not ready'];
+  return [];
 }
 
 export function formatDuration(ms: number): string {

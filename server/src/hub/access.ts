@@ -102,7 +102,7 @@ function isSameOrigin(request: IncomingMessage, origin: string): boolean {
   return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
 }
 
-/** The token of an `Authorization: Bearer <token>` header; the scheme's case does not matter. */
+/** Reads the token of an `Authorization: Bearer <token>` header, the scheme in any case. */
 export function bearerToken(header: string | undefined): string | undefined {
   const match = header === undefined ? null : /^bearer +(\S+)$/i.exec(header);
   return match?.[1];

@@ -117,9 +117,9 @@ export class SocketTransport implements FrameTransport {
    * Socket.IO encodes a broadcast once for all members of a room. A client
    * whose connection is still busy with an earlier write skips this tick's
    * events instead of queueing them. That check is made once per tick,
-   * before any event goes out: Socket.IO's volatile flag checks before
-   * each event, and a tick's first event to a client makes the next look
-   * busy, so a client in several rooms got only one of them.
+   * before any event goes out. Socket.IO's volatile flag checks before
+   * each event instead, and a tick's first event to a client makes the
+   * next look busy, so a client in several rooms got only one of them.
    */
   broadcast(frame: EncodedFrame): void {
     const namespace = this.io.of('/');
@@ -231,8 +231,8 @@ function releaseHandshakeRequest(socket: { conn: unknown; handshake: unknown }):
 }
 
 // Stands in for every socket's handshake details (headers, query, auth,
-// address, time) once they have been checked: Socket.IO itself reads them
-// only to describe sockets of other servers, which this hub never asks for.
+// address, time) once they have been checked. Socket.IO itself reads them
+// only to describe sockets of other servers, which this hub never fetches.
 const RELEASED_HANDSHAKE = Object.freeze({
   headers: Object.freeze({}),
   time: '',

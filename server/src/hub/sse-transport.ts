@@ -46,7 +46,7 @@ export class SseTransport implements FrameTransport {
     this.heartbeat.unref();
   }
 
-  /** Opens an event stream on a `GET /events` request; answers HEAD with the headers alone. */
+  /** Opens an event stream on a `GET /events` request; a HEAD request gets the headers alone. */
   handle(request: IncomingMessage, response: ServerResponse): void {
     if (this.closed) {
       // A closing hub takes no new streams; EventSource retries elsewhere

@@ -264,8 +264,8 @@ export class Ingest {
     }
   }
 
-  // True for an update of a stream that has ended; an update with a later
-  // beganAt begins the id again and clears the record of the end.
+  // True for an update of a stream that has ended. An update with a later
+  // beganAt begins the id again, so it clears the record of the end.
   private endedBefore(key: string, beganAt: number): boolean {
     const endedBeganAt = this.ended.get(key);
     if (endedBeganAt === undefined) return false;

@@ -376,8 +376,8 @@ function checkOptions(options: PublisherOptions): void {
   }
 }
 
-// A bus error is an expected state (Redis down, a refused publish): its
-// code and message say all, and a stack would only fill the log.
+// A bus error is an expected state (Redis down, a refused publish). Its
+// code and message are the whole story, and a stack would only fill the log.
 function describeFailure(error: unknown): { code: string; reason: string } | { err: unknown } {
   return error instanceof BusError ? { code: error.code, reason: error.message } : { err: error };
 }

@@ -68,9 +68,9 @@ export const ingest: Scenario = {
       const ceiling = measureDecodeCeiling(smoke);
       const parseShare = ceiling.parseEntriesPerSecond / bare.entriesPerSecond;
       // A hub that read the messages as the bare subscriber does and then
-      // only ran JSON.parse would spend 1/bare + 1/parse s per entry: this
-      // share of the bare rate is the most any hub on JSON and one core
-      // could reach, before validating or metering anything.
+      // only ran JSON.parse would spend 1/bare + 1/parse s per entry. This
+      // share of the bare rate is therefore the most any hub on JSON and one
+      // core could reach, before validating or metering anything.
       const jsonCeiling = 1 / (1 + bare.entriesPerSecond / ceiling.parseEntriesPerSecond);
       const figures: Figure[] = [
         { name: 'bare subscriber', value: Math.round(bare.entriesPerSecond), unit: 'entries/s' },
