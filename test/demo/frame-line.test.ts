@@ -11,7 +11,7 @@ describe('demo frame line', () => {
     expect(formatFrameLine(frame, 179_000)).toBe('16:12:37  replay 00:02:59  tps    40.9  high    53.0  low    40.1  active    43');
   });
 
-  it('says when the figures are stale or the bus is not ready', () => {
+  it('marks stale frames and bus down', () => {
     expect(formatFrameLine({ ...frame, busReady: false, stale: true }, 0)).toMatch(/active {4}43 {2}STALE: no updates from the bus, last figures repeated$/);
     expect(formatFrameLine({ ...frame, busReady: false }, 0)).toMatch(/ {2}bus not ready$/);
   });

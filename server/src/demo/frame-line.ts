@@ -18,7 +18,7 @@ export function formatFrameLine(frame: MeteringFrame, replayMs: number): string 
   ].join('  ');
 }
 
-// Says why the figures may not be current.
+// Marks a frame whose figures may not be current, with the reason.
 function busMarks(frame: MeteringFrame): string[] {
   if (frame.stale) return ['STALE: no updates from the bus, last figures repeated'];
   if (!frame.busReady) return ['bus not ready'];

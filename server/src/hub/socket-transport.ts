@@ -29,7 +29,7 @@ export interface SocketTransportOptions extends TransportEvents {
 
 type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
-// Holds, during one broadcast, the sockets still busy with an earlier
+// Contains, during one broadcast, the sockets still busy with an earlier
 // write. No client can subscribe to it: `subscribe` takes only the
 // metering room and the slice prefixes.
 const BUSY_ROOM = 'hub:busy';
@@ -83,8 +83,8 @@ export class SocketTransport implements FrameTransport {
     });
 
     // For a WebSocket, Engine.IO passes its middlewares a stand-in response
-    // that holds the upgrade request, and a close listener on the TCP
-    // socket holds the stand-in for the life of the connection (engine.io
+    // that references the upgrade request. A close listener on the TCP
+    // socket keeps the stand-in for the life of the connection (engine.io
     // 6.6). Nothing uses the stand-in's request after the upgrade.
     this.io.engine.use((_request: unknown, response: unknown, next: () => void) => {
       if (!(response instanceof ServerResponse)) (response as { req?: unknown }).req = undefined;
@@ -220,7 +220,7 @@ export class SocketTransport implements FrameTransport {
 }
 
 /**
- * Frees what a connection holds of its opening HTTP request once the
+ * Frees what a connection keeps of its opening HTTP request once the
  * handshake and the token check are done; nothing reads it later. Engine.IO
  * keeps the request as `conn.request`, and Socket.IO copies its headers,
  * query and address into `handshake`.
@@ -230,7 +230,7 @@ function releaseHandshakeRequest(socket: { conn: unknown; handshake: unknown }):
   socket.handshake = RELEASED_HANDSHAKE;
 }
 
-// Stands in for every socket's handshake details (headers, query, auth,
+// Replaces every socket's handshake details (headers, query, auth,
 // address, time) once they have been checked. Socket.IO itself reads them
 // only to describe sockets of other servers, which this hub never fetches.
 const RELEASED_HANDSHAKE = Object.freeze({

@@ -11,13 +11,13 @@ export function streamKey(node: string, id: string): string {
  *
  * Building a key by concatenation on every update costs a new string,
  * flattened and hashed again by each map it is looked up in: about 300 ns
- * of the 1.2 µs an update took in the ingest benchmark. A key looked up
- * here is the same string object the meter's map holds, whose hash V8 has
- * cached, so only the stream id is hashed.
+ * of the 1.2 µs an update took in an in-process loop over ingest messages.
+ * A key looked up here is the same string object the meter's map contains,
+ * whose hash V8 has cached, so only the stream id is hashed.
  *
- * Keys of streams the meter no longer holds are dropped by `forget`, and,
+ * Keys of streams the meter no longer contains are dropped by `forget`, and,
  * for streams that went without an end (evicted, expired, or of a node that
- * vanished), by a sweep once the cache holds more than twice the meter's
+ * vanished), by a sweep once the cache contains more than twice the meter's
  * streams. The sweep costs one meter lookup per cached key; it runs only
  * after as many new keys as there were, so its cost per key stays constant.
  */
@@ -26,8 +26,8 @@ export class StreamKeys {
   private cached = 0;
 
   /**
-   * @param held whether the meter still holds a key.
-   * @param heldCount how many streams the meter holds.
+   * @param held whether the meter still contains a key.
+   * @param heldCount how many streams the meter contains.
    */
   constructor(
     private readonly held: (key: string) => boolean,
