@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     await hub.listen();
   } catch (error) {
     // The Redis connections opened with the hub would keep a process that
-    // cannot serve alive; closing them lets it exit for its supervisor.
+    // cannot serve alive. Closing them lets it exit for its supervisor.
     await hub.close();
     throw error;
   }

@@ -18,7 +18,7 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('Inbox', () => {
   it('delivers slices between event-loop turns', async () => {
-    // Each delivery moves the clock 3 ms on; with 4 ms slices, two fit.
+    // Each delivery moves the clock 3 ms on, so two fit in a 4 ms slice.
     let clock = 0;
     const delivered: string[] = [];
     const inbox = new Inbox((_channel, message) => {
@@ -49,8 +49,8 @@ describe('Inbox', () => {
     expect(calls).toEqual(['pause']);
     expect(inbox.paused).toBe(true);
 
-    // Two deliveries per slice: 80, 60, 40 characters left, still paused;
-    // 20 after the fourth slice, so reading resumes.
+    // Two deliveries per slice leave 80, 60 and 40 characters, still paused.
+    // After the fourth slice 20 are left, so reading resumes.
     for (let slice = 0; slice < 3; slice++) await nextTurn();
     expect(calls).toEqual(['pause']);
     await nextTurn();

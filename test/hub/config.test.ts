@@ -82,7 +82,7 @@ describe('pnpm start with a bad setting', () => {
 
 describe('hub start on an unusable address', () => {
   // Each case would leave the process waiting on its Redis connections if
-  // a failed start did not close them; spawnSync returns only on exit.
+  // a failed start did not close them, and spawnSync returns only on exit.
   const cases: [string, Record<string, string>, string][] = [
     ['busy port', {}, 'the port is in use'],
     ['foreign address', { HOST: '192.0.2.1', PORT: '0' }, 'no network interface of this machine has that address'],

@@ -5,8 +5,8 @@ import { silentLogger } from '../helpers/logger.js';
 
 describe('StreamKeys', () => {
   it('reuses the key of a known stream', () => {
-    const held = new Set<string>();
-    const keys = new StreamKeys((key) => held.has(key), () => held.size);
+    const heldKeys = new Set<string>();
+    const keys = new StreamKeys((key) => heldKeys.has(key), () => heldKeys.size);
     const first = keys.key('node-a', 'chat-1');
     expect(first).toBe(streamKey('node-a', 'chat-1'));
     // A different string object with the same text finds the cached key.
@@ -16,8 +16,8 @@ describe('StreamKeys', () => {
   });
 
   it('sweeps keys of vanished streams', () => {
-    const held = new Set<string>();
-    const keys = new StreamKeys((key) => held.has(key), () => held.size);
+    const heldKeys = new Set<string>();
+    const keys = new StreamKeys((key) => heldKeys.has(key), () => heldKeys.size);
     keys.key('a', '1');
     keys.key('a', '2');
     keys.key('b', '1');
@@ -28,14 +28,14 @@ describe('StreamKeys', () => {
 
     // 100,000 streams that ended without a word: the cache stays within
     // twice the held streams plus the slack.
-    held.add(keys.key('live', 'kept'));
+    heldKeys.add(keys.key('live', 'kept'));
     let largest = 0;
     for (let index = 0; index < 100_000; index++) {
       keys.key(`gone-${index % 7}`, `s${index}`);
       largest = Math.max(largest, keys.size);
     }
-    expect(largest).toBeLessThanOrEqual(2 * held.size + 1_024 + 1);
-    expect(keys.key('live', 'kept')).toBe([...held][0]);
+    expect(largest).toBeLessThanOrEqual(2 * heldKeys.size + 1_024 + 1);
+    expect(keys.key('live', 'kept')).toBe([...heldKeys][0]);
   });
 
   it('bounds the ingest cache under churn', () => {

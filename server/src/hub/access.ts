@@ -95,7 +95,7 @@ export function tokenOf(request: IncomingMessage): string | undefined {
 }
 
 // NOTE: `Host` comes from the client, so a DNS-rebinding page passes this
-// test; only the token stops it (docs/security.md). Checking `Host`
+// test and only the token stops it (docs/security.md). Checking `Host`
 // against the names the hub is served under would close that gap.
 function isSameOrigin(request: IncomingMessage, origin: string): boolean {
   const host = request.headers.host;

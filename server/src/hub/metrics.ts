@@ -21,7 +21,7 @@ const TRANSPORTS: TransportName[] = ['socket.io', 'ws', 'sse'];
  * 10 ms that cost half of an idle hub's CPU (0.23 of 0.44 s over 30 s), and
  * 20 ms halves that cost. The lag percentiles still rest on about 3,000
  * samples a minute. Node.js records the whole time between two wake-ups, so
- * an idle hub reports a lag of this interval; the delay is the figure minus it.
+ * an idle hub reports a lag of this interval. The delay is the figure minus it.
  */
 export const EVENT_LOOP_SAMPLING_MS = 20;
 

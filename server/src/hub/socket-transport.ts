@@ -221,9 +221,9 @@ export class SocketTransport implements FrameTransport {
 
 /**
  * Frees what a connection keeps of its opening HTTP request once the
- * handshake and the token check are done; nothing reads it later. Engine.IO
- * keeps the request as `conn.request`, and Socket.IO copies its headers,
- * query and address into `handshake`.
+ * handshake and the token check are done, because nothing reads it later.
+ * Engine.IO keeps the request as `conn.request`, and Socket.IO copies its
+ * headers, query and address into `handshake`.
  */
 function releaseHandshakeRequest(socket: { conn: unknown; handshake: unknown }): void {
   (socket.conn as { request: unknown }).request = null;

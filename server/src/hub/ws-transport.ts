@@ -123,7 +123,7 @@ export class WsTransport implements FrameTransport {
 
   private drop(client: WebSocket, reason: 'slow' | 'dead'): void {
     // A network fault can drop hundreds at once: one line a minute per
-    // reason, with the count of those not logged; the metric counts all.
+    // reason, with the count of those not logged. The metric counts all.
     const heldBack = this.dropLogs.admit(reason);
     if (heldBack !== undefined) this.log.info({ reason, heldBack }, 'WebSocket dashboard disconnected');
     this.options.onDropped?.('ws', reason);

@@ -313,8 +313,8 @@ export class Ingest {
 
   // NOTE: the streams a bye ends are not remembered as ended, so a late
   // update of one brings it back until it goes stale (60 s). Remembering
-  // them would need each stream's beganAt, which the meter does not keep;
-  // storing it beside the key would remove this.
+  // them would need each stream's beganAt, which the meter does not keep.
+  // Storing it beside the key would remove this.
   private endNode(node: string): void {
     const ended = this.meter.endNode(node);
     this.keys.forgetNode(node);

@@ -1,8 +1,9 @@
 export interface InboxOptions {
   /**
-   * Longest run of deliveries before the inbox yields to the event loop,
-   * in ms. One socket read can bring hundreds of messages; delivered in one
-   * go they would hold back timers and client sockets for tens of ms.
+   * Maximum time of one run of deliveries before the inbox yields to the
+   * event loop, in ms. One socket read can bring hundreds of messages, and
+   * delivered in one go they would hold back timers and client sockets for
+   * tens of ms.
    * @default 4
    */
   sliceMs?: number;
@@ -20,7 +21,7 @@ export interface InboxOptions {
   now?: () => number;
 }
 
-/** Where the inbox's messages come from: a socket that can stop reading. */
+/** Source of the inbox's messages: a socket that can stop reading. */
 export interface InboxSource {
   pause(): void;
   resume(): void;
@@ -65,7 +66,7 @@ export class Inbox {
     this.queue.push({ channel, message });
     this.queuedBytes += message.length;
     // A source other than the paused one is a new connection after a
-    // reconnect; the old socket is gone and needs no resume.
+    // reconnect. The old socket is gone, so it needs no resume.
     if (this.queuedBytes > this.maxQueuedBytes && this.pausedSource !== source) {
       this.pausedSource = source;
       source.pause();
@@ -81,7 +82,7 @@ export class Inbox {
     this.resumeSource();
   }
 
-  /** Drops everything waiting and resumes the source, for example when the connection closed. */
+  /** Drops everything waiting and forgets the paused source, for a bus that is closing. */
   clear(): void {
     clearImmediate(this.scheduled);
     this.scheduled = undefined;

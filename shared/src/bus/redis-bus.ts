@@ -30,8 +30,8 @@ export interface RedisBusOptions {
   /** Ms a PING may take before the subscriber reconnects. @default 3_000 */
   healthTimeoutMs?: number;
   /**
-   * How received messages are handed to listeners: in slices of a few ms
-   * with the subscriber socket paused while a backlog waits. See `Inbox`.
+   * Delivery of received messages to listeners, in slices of a few ms with
+   * the subscriber socket paused while a backlog waits. See `Inbox`.
    */
   delivery?: InboxOptions;
 }

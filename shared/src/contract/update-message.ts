@@ -12,8 +12,8 @@ const timestamp = (description: string) =>
 const tokenCount = (description: string) =>
   Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
 
-// Frames name the sum of the groups past the 50 busiest "(other)"; a node
-// or model of that name would be mistaken for it.
+// Frames name the sum of the groups past the 50 busiest "(other)", so a
+// node or model of that name would be mistaken for it.
 const NOT_THE_SUMMARY_KEY = '^(?!\\(other\\)$)';
 
 /** The whole state of one stream on one node: running totals, never increments. */

@@ -65,7 +65,7 @@ export const fanOut: Scenario = {
     const ratio = medianSend.get(`ws ${largest}`)! / medianSend.get(`bare ${largest}`)!;
     targets.unshift(checkTarget(`hub ws / bare ws median send time, ${largest} clients`, round(ratio, 3), '<=', 1.2));
     // The bare server's latency is what this machine gives 10,000 sockets
-    // for one pre-encoded buffer; a miss is read against it.
+    // for one pre-encoded buffer, so a miss is read against it.
     const bareP99 = p99AtLargest.get('bare')!;
     for (const kind of ['ws', 'socket.io', 'sse'] as const) {
       const p99 = p99AtLargest.get(kind)!;
