@@ -16,10 +16,9 @@ export function streamKey(node: string, id: string): string {
  * A key looked up here is the same string object the meter's map contains,
  * whose hash V8 has cached, so only the stream id is hashed.
  *
- * Keys of streams the meter no longer contains are dropped by `forget`, and,
- * for streams that went without an end (evicted, expired, or of a node that
- * vanished), by a sweep once the cache contains more than twice the meter's
- * streams. The sweep costs one meter lookup per cached key, and it runs only
+ * `forget` drops the keys of streams that ended. Streams that went without
+ * an end (evicted, expired, or of a node that vanished) are dropped by a
+ * sweep once the cache contains more than twice the meter's streams. The sweep costs one meter lookup per cached key, and it runs only
  * after as many new keys as there were, so its cost per key stays constant.
  */
 export class StreamKeys {

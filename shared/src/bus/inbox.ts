@@ -82,7 +82,7 @@ export class Inbox {
     this.resumeSource();
   }
 
-  /** Drops everything waiting and forgets the paused source, for a bus that is closing. */
+  /** Drops everything waiting and clears the paused source, for a bus that is closing. */
   clear(): void {
     clearImmediate(this.scheduled);
     this.scheduled = undefined;
